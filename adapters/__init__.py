@@ -1,0 +1,1 @@
+"""Adapters: Slack, Discord and the console translate platform events to the core and back."""

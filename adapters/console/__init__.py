@@ -1,0 +1,1 @@
+"""The console adapter: a local REPL and the in-process harness of the core's scenario tests."""

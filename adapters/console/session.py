@@ -1,0 +1,110 @@
+"""A console session: turns typed lines into core events and prints what members would see.
+
+The REPL reads stdin into it; tests call `handle_line` directly and read the port, so both drive the
+same dispatch path as Slack and Discord.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from adapters.console.port import ConsolePort, Posted
+from adapters.runtime import Runtime
+from bot.events import Actor, CommandEvent, Conversation, ConversationKind, MessageEvent, Platform
+from bot.i18n import Translator
+from bot.port import Reply, UserInfo
+
+Printer = Callable[[str], None]
+
+
+class ConsoleSession:
+    def __init__(self, runtime: Runtime, port: ConsolePort, *, out: Printer = print) -> None:
+        self.runtime = runtime
+        self.port = port
+        self.out = out
+        cfg = runtime.config
+        self.actor = Actor(
+            Platform.CONSOLE,
+            cfg.console.user_id,
+            cfg.console.display_name,
+            cfg.console.locale or cfg.bot.default_locale,
+            cfg.console.timezone or cfg.bot.default_timezone,
+        )
+        port.users.setdefault(self.actor.user_id, UserInfo(self.actor.user_id, self.actor.display_name))
+        port.on_post = self._show
+        self.replies: list[Reply] = []
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.actor.locale or "en")
+
+    def _show(self, posted: Posted) -> None:
+        if posted.ephemeral:
+            where = self.t.gettext("only you")
+        elif posted.to_user:
+            where = self.t.gettext("DM to {user}").format(user=posted.to_user)
+        elif posted.thread and posted.thread != posted.message_id:
+            where = f"#{posted.channel} › {posted.thread}"
+        else:
+            where = f"#{posted.channel} {posted.message_id}"
+        self.out(f"[{where}] {posted.text}")
+
+    async def handle_line(self, line: str) -> bool:
+        """Process one typed line; False means the user asked to quit."""
+        line = line.strip()
+        if not line:
+            return True
+        word, _, rest = line.partition(" ")
+        if word in ("quit", "exit", ":q"):
+            return False
+        if word.startswith("/"):
+            reply = await self.command(word[1:].lower(), rest)
+            self.out(reply.text)
+            return True
+        if word == "reply" and rest:
+            thread, _, text = rest.partition(" ")
+            await self.message(text, thread=thread)
+            return True
+        if word == "as" and rest:
+            self.actor = Actor(Platform.CONSOLE, rest.strip(), rest.strip(), self.actor.locale, self.actor.timezone)
+            self.out(self.t.gettext("You are now {user}.").format(user=self.actor.user_id))
+            return True
+        self.out(
+            self.t.gettext(
+                "Type a command such as /help, /ask <question> or /whois-examiner biology; "
+                "'reply <thread> <text>' answers in a thread, 'as <name>' switches member, 'quit' leaves."
+            )
+        )
+        return True
+
+    async def command(self, name: str, text: str) -> Reply:
+        dispatcher = self.runtime.dispatcher
+        spec = dispatcher.commands.get(name)
+        args = spec.args_from_text(text) if spec else {}
+        event = CommandEvent(
+            actor=self.actor,
+            conversation=Conversation(Platform.CONSOLE, "console", "general"),
+            name=name,
+            args=args,
+            event_id=uuid.uuid4().hex,
+            received_at=self.runtime.services.clock.now(),
+        )
+        reply = await dispatcher.command(event, self.port)
+        self.replies.append(reply)
+        return reply
+
+    async def message(self, text: str, *, thread: str | None = None, channel: str = "qa") -> None:
+        """Post as the current member (into a thread when given), as people do between commands."""
+        kind = ConversationKind.THREAD if thread else ConversationKind.CHANNEL
+        posted = Posted(channel, text, f"u{uuid.uuid4().hex[:8]}", thread=thread)
+        self.port.messages.append(posted)
+        event = MessageEvent(
+            actor=self.actor,
+            conversation=Conversation(Platform.CONSOLE, "console", channel, thread, kind),
+            text=text,
+            message_id=posted.message_id,
+            event_id=uuid.uuid4().hex,
+            received_at=self.runtime.services.clock.now(),
+        )
+        await self.runtime.dispatcher.message(event, self.port)

@@ -1,0 +1,63 @@
+"""The composition root: config → database → services → dispatcher → scheduler, shared by all adapters."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from adapters.scheduler import ApschedulerScheduler
+from bot.clock import Clock, SystemClock
+from bot.commands import all_commands
+from bot.config import Config
+from bot.context import Services
+from bot.dispatch import Dispatcher
+from bot.port import ChatPort
+from bot.scheduling import ManualScheduler
+from storage.db import Database
+from storage.deliveries import DeliveryLedger
+from storage.members import MemberRepository
+from storage.questions import QuestionRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    db: Database
+    services: Services
+    dispatcher: Dispatcher
+    scheduler: ApschedulerScheduler | ManualScheduler
+
+    def attach(self, port: ChatPort) -> None:
+        """Make an adapter's port available to scheduled work for its platform."""
+        self.services.ports[port.platform.value] = port
+
+    def start_scheduler(self, *, paused: bool = False) -> None:
+        if isinstance(self.scheduler, ApschedulerScheduler):
+            self.scheduler.start(paused=paused)
+
+    async def close(self) -> None:
+        if isinstance(self.scheduler, ApschedulerScheduler):
+            self.scheduler.shutdown()
+        await self.db.dispose()
+
+
+async def build_runtime(
+    config: Config, *, clock: Clock | None = None, scheduler: ApschedulerScheduler | ManualScheduler | None = None
+) -> Runtime:
+    """Open (and migrate) the database and wire the core; the scheduler is not started yet."""
+    db = Database(config.database.url)
+    await db.upgrade()
+    sched = scheduler if scheduler is not None else ApschedulerScheduler(config.database.url)
+    services = Services(
+        config=config,
+        clock=clock or SystemClock(),
+        members=MemberRepository(db),
+        questions=QuestionRepository(db),
+        deliveries=DeliveryLedger(db),
+        scheduler=sched,
+    )
+    dispatcher = Dispatcher(services, all_commands())
+    sched.runner = dispatcher.run_job
+    return Runtime(config, db, services, dispatcher, sched)

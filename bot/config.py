@@ -1,0 +1,309 @@
+"""Configuration: TOML file + environment secrets, validated into frozen dataclasses.
+
+Every problem becomes one line naming the file, the key and what is wrong, so a bad config stops
+start-up with a readable list instead of a traceback. Keys are a contract (see README).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.i18n import SUPPORTED_LOCALES
+
+CONFIG_ENV = "IBEN_BOT_CONFIG"
+DEFAULT_DATABASE_URL = "sqlite:///iben-bot.db"
+
+
+class ConfigError(Exception):
+    """All problems found in one config, each a ready-to-print line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    default_locale: str = "en"
+    default_timezone: str = "UTC"
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = DEFAULT_DATABASE_URL
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    enabled: bool = False
+    mode: str = "socket"
+    bot_token: str = ""
+    app_token: str = ""
+    signing_secret: str = ""
+    host: str = "127.0.0.1"
+    port: int = 3000
+    api_base_url: str = "https://slack.com/api/"
+    channels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    enabled: bool = False
+    token: str = ""
+    guild_ids: tuple[int, ...] = ()
+    api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+    channels: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QASettings:
+    unanswered_check_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    user_id: str = "you"
+    display_name: str = "You"
+    locale: str = ""
+    timezone: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str = "built-in defaults"
+    bot: BotSettings = field(default_factory=BotSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    qa: QASettings = field(default_factory=QASettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    admins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def is_admin(self, platform: str, user_id: str) -> bool:
+        return user_id in self.admins.get(platform, ())
+
+
+Check = Callable[[Any], str | None]  # returns a problem description, or None when fine
+
+
+def _is_bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else f"expected true or false, got {v!r}"
+
+
+def _is_str(v: Any) -> str | None:
+    return None if isinstance(v, str) else f"expected a string, got {v!r}"
+
+
+def _int_range(lo: int, hi: int) -> Check:
+    def check(v: Any) -> str | None:
+        ok = isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+        return None if ok else f"expected a whole number from {lo} to {hi}, got {v!r}"
+
+    return check
+
+
+def _one_of(*choices: str) -> Check:
+    def check(v: Any) -> str | None:
+        return None if v in choices else f"expected one of {', '.join(map(repr, choices))}, got {v!r}"
+
+    return check
+
+
+def _url(*schemes: str) -> Check:
+    def check(v: Any) -> str | None:
+        if isinstance(v, str) and v.split(":", 1)[0] in schemes and "://" in v:
+            return None
+        return f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}, got {v!r}"
+
+    return check
+
+
+def _database_url(v: Any) -> str | None:
+    if isinstance(v, str) and (v.startswith("sqlite") or v.startswith("postgresql")) and ":" in v:
+        return None
+    return f"expected sqlite:///FILE or postgresql+asyncpg://USER@HOST/DB, got {v!r}"
+
+
+def _timezone(v: Any) -> str | None:
+    if v == "":
+        return None
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return f"expected an IANA time zone such as 'Europe/Madrid', got {v!r}"
+    return None
+
+
+def _locale(v: Any) -> str | None:
+    return None if v in (*SUPPORTED_LOCALES, "") else f"expected one of {', '.join(SUPPORTED_LOCALES)}, got {v!r}"
+
+
+def _id_list(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(isinstance(x, str | int) and not isinstance(x, bool) for x in v)
+    return None if ok else f"expected a list of user ids, got {v!r}"
+
+
+def _guild_ids(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+    return None if ok else f"expected a list of numeric guild ids, got {v!r}"
+
+
+SCHEMA: dict[str, dict[str, Check]] = {
+    "bot": {
+        "default_locale": _locale,
+        "default_timezone": _timezone,
+        "log_level": _one_of("DEBUG", "INFO", "WARNING", "ERROR"),
+    },
+    "database": {"url": _database_url},
+    "slack": {
+        "enabled": _is_bool,
+        "mode": _one_of("socket", "http"),
+        "bot_token": _is_str,
+        "app_token": _is_str,
+        "signing_secret": _is_str,
+        "host": _is_str,
+        "port": _int_range(1, 65535),
+        "api_base_url": _url("http", "https"),
+        "channels": lambda v: None,  # checked as a table below
+    },
+    "discord": {
+        "enabled": _is_bool,
+        "token": _is_str,
+        "guild_ids": _guild_ids,
+        "api_base_url": _url("http", "https"),
+        "gateway_url": _url("ws", "wss"),
+        "channels": lambda v: None,
+    },
+    "qa": {"unanswered_check_minutes": _int_range(1, 7 * 24 * 60)},
+    "console": {"user_id": _is_str, "display_name": _is_str, "locale": _locale, "timezone": _timezone},
+    "admins": {"slack": _id_list, "discord": _id_list, "console": _id_list},
+}
+
+ENV_SECRETS = {
+    ("slack", "bot_token"): "SLACK_BOT_TOKEN",
+    ("slack", "app_token"): "SLACK_APP_TOKEN",
+    ("slack", "signing_secret"): "SLACK_SIGNING_SECRET",
+    ("discord", "token"): "DISCORD_TOKEN",
+    ("database", "url"): "IBEN_BOT_DATABASE_URL",
+}
+
+
+def resolve_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
+    """`--config PATH`, else $IBEN_BOT_CONFIG, else ./config.toml if present, else None (defaults)."""
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read, validate and build the config; raise ConfigError listing every problem."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    source = "built-in defaults"
+    if path is not None:
+        p = Path(path)
+        source = str(p)
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([f"{p}: file not found"]) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{p}: not valid TOML: {exc}"]) from None
+    return build_config(raw, source=source, env=env)
+
+
+def build_config(raw: dict[str, Any], *, source: str, env: Mapping[str, str]) -> Config:
+    problems: list[str] = []
+    for section, value in raw.items():
+        if section not in SCHEMA:
+            problems.append(f"{source}: [{section}]: unknown section{_suggest(section, SCHEMA)}")
+        elif not isinstance(value, dict):
+            problems.append(f"{source}: {section}: expected a [{section}] table")
+    sections: dict[str, dict[str, Any]] = {}
+    for section, checks in SCHEMA.items():
+        values = raw.get(section, {})
+        values = dict(values) if isinstance(values, dict) else {}
+        for key, value in values.items():
+            if key not in checks:
+                problems.append(f"{source}: [{section}] {key}: unknown key{_suggest(key, checks)}")
+                continue
+            problem = checks[key](value)
+            if problem:
+                problems.append(f"{source}: [{section}] {key}: {problem}")
+        for (sec, key), var in ENV_SECRETS.items():
+            if sec == section and not values.get(key) and env.get(var):
+                values[key] = env[var]
+        sections[section] = {k: v for k, v in values.items() if k in checks}
+
+    slack_channels = _channels(sections["slack"].pop("channels", {}), "slack", source, str, problems)
+    discord_channels = _channels(sections["discord"].pop("channels", {}), "discord", source, int, problems)
+    _check_enabled(sections, source, problems)
+    if problems:
+        raise ConfigError(problems)
+
+    discord_section = dict(sections["discord"])
+    if "guild_ids" in discord_section:
+        discord_section["guild_ids"] = tuple(discord_section["guild_ids"])
+    return Config(
+        source=source,
+        bot=BotSettings(**sections["bot"]),
+        database=DatabaseSettings(**sections["database"]),
+        slack=SlackSettings(**sections["slack"], channels=slack_channels),
+        discord=DiscordSettings(**discord_section, channels=discord_channels),
+        qa=QASettings(**sections["qa"]),
+        console=ConsoleSettings(**sections["console"]),
+        admins={k: tuple(str(x) for x in v) for k, v in sections["admins"].items()},
+    )
+
+
+def _channels(value: Any, platform: str, source: str, kind: type, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        problems.append(f"{source}: [{platform}.channels]: expected a table of name = channel id")
+        return {}
+    out: dict[str, Any] = {}
+    for name, channel in value.items():
+        if name not in ("qa", "announcements"):
+            problems.append(
+                f"{source}: [{platform}.channels] {name}: unknown channel name (expected qa or announcements)"
+            )
+        elif not isinstance(channel, kind) or isinstance(channel, bool):
+            wanted = "a channel id string like 'C0123456789'" if kind is str else "a numeric channel id"
+            problems.append(f"{source}: [{platform}.channels] {name}: expected {wanted}, got {channel!r}")
+        elif channel:
+            out[name] = channel
+    return out
+
+
+def _check_enabled(sections: dict[str, dict[str, Any]], source: str, problems: list[str]) -> None:
+    slack = sections["slack"]
+    if slack.get("enabled"):
+        if not slack.get("bot_token"):
+            problems.append(f"{source}: [slack] bot_token: required when Slack is enabled (or set SLACK_BOT_TOKEN)")
+        if slack.get("mode", "socket") == "socket" and not slack.get("app_token"):
+            problems.append(
+                f"{source}: [slack] app_token: required in socket mode (or set SLACK_APP_TOKEN, or mode = \"http\")"
+            )
+        if slack.get("mode") == "http" and not slack.get("signing_secret"):
+            problems.append(
+                f"{source}: [slack] signing_secret: required in http mode (or set SLACK_SIGNING_SECRET)"
+            )
+    discord = sections["discord"]
+    if discord.get("enabled") and not discord.get("token"):
+        problems.append(f"{source}: [discord] token: required when Discord is enabled (or set DISCORD_TOKEN)")
+
+
+def _suggest(word: str, known: Mapping[str, Any]) -> str:
+    close = get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

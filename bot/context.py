@@ -1,0 +1,68 @@
+"""What a handler may use: shared services plus the port and language of the current event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.events import Platform
+from bot.i18n import Translator
+from bot.port import ChatPort
+from bot.scheduling import SchedulerPort
+
+if TYPE_CHECKING:
+    from storage.deliveries import DeliveryLedger
+    from storage.members import MemberRepository
+    from storage.questions import QuestionRepository
+
+
+@dataclass
+class Services:
+    """Long-lived dependencies, built once per process; ports are added as adapters start."""
+
+    config: Config
+    clock: Clock
+    members: MemberRepository
+    questions: QuestionRepository
+    deliveries: DeliveryLedger
+    scheduler: SchedulerPort
+    ports: dict[str, ChatPort] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Per-event view: `t` speaks the actor's language, `community` the network's default one."""
+
+    services: Services
+    port: ChatPort
+    t: Translator
+    community: Translator
+    timezone: str
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    def channel(self, purpose: str) -> str | None:
+        """The configured channel for a purpose ("qa", "announcements") on this event's platform."""
+        platform = self.port.platform
+        if platform is Platform.SLACK:
+            return self.config.slack.channels.get(purpose)
+        if platform is Platform.DISCORD:
+            value = self.config.discord.channels.get(purpose)
+            return str(value) if value else None
+        return purpose  # the console names its channels by purpose
+
+
+class UserError(Exception):
+    """A problem to show the user as is (already translated); never logged as a crash."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -1,0 +1,107 @@
+"""The single entry point for every adapter and the scheduler.
+
+It resolves the reader's language, checks permissions and options, runs the handler, and turns any
+failure into a friendly reply: a traceback goes to the log, never to the chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.commands import CommandSpec, Permission
+from bot.context import Context, Services, UserError
+from bot.events import Actor, CommandEvent, MessageEvent
+from bot.i18n import Translator, pick_locale
+from bot.jobs import JOB_HANDLERS, JobFailed
+from bot.port import ChatPort, Reply
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 4000
+RETRY_DELAYS_MINUTES = (1, 5, 15, 60)
+
+
+class Dispatcher:
+    def __init__(self, services: Services, commands: Sequence[CommandSpec]) -> None:
+        self.services = services
+        self.commands = {c.name: c for c in commands}
+
+    def context(self, port: ChatPort, actor: Actor | None = None) -> Context:
+        cfg = self.services.config.bot
+        locale = pick_locale([actor.locale if actor else None], cfg.default_locale)
+        tz = (actor.timezone if actor else None) or cfg.default_timezone
+        return Context(self.services, port, Translator(locale), Translator(cfg.default_locale), tz)
+
+    async def command(self, event: CommandEvent, port: ChatPort) -> Reply:
+        """Run one command; always returns something to show the invoker."""
+        ctx = self.context(port, event.actor)
+        t = ctx.t
+        spec = self.commands.get(event.name)
+        if spec is None:
+            return Reply(
+                t.gettext("I don't know the command /{name}. Type /help to see what I can do.").format(
+                    name=port.escape(event.name[:40])
+                )
+            )
+        if spec.permission is Permission.ADMIN and not self.services.config.is_admin(
+            event.actor.platform, event.actor.user_id
+        ):
+            return Reply(t.gettext("Only network admins can use /{name}.").format(name=spec.name))
+        too_long = [k for k, v in event.args.items() if isinstance(v, str) and len(v) > MAX_INPUT_CHARS]
+        if too_long:
+            return Reply(
+                t.gettext(
+                    "That is {count} characters; please keep it under {limit}. Nothing was posted."
+                ).format(count=len(str(event.args[too_long[0]])), limit=MAX_INPUT_CHARS)
+            )
+        missing = [o.name for o in spec.options if o.required and not str(event.args.get(o.name, "")).strip()]
+        if missing:
+            return Reply(t.gettext(spec.usage))
+        try:
+            return await spec.handler(event, ctx)
+        except UserError as exc:
+            return Reply(exc.message)
+        except Exception:
+            log.exception("command /%s failed (event %s)", event.name, event.event_id)
+            return Reply(
+                t.gettext(
+                    "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
+                )
+            )
+
+    async def message(self, event: MessageEvent, port: ChatPort) -> None:
+        """Messages matter only inside Q&A threads for now: the first reply answers the question."""
+        from bot.handlers.ask import on_thread_message
+
+        try:
+            await on_thread_message(event, self.context(port, event.actor))
+        except Exception:
+            log.exception("message handling failed (event %s)", event.event_id)
+
+    async def run_job(self, kind: str, key: str, payload: dict[str, Any], scheduled_for: datetime) -> None:
+        """Scheduled work: same services as commands; a failed send is retried, never dropped."""
+        handler = JOB_HANDLERS.get(kind)
+        if handler is None:
+            log.error("unknown scheduled job kind %r (key %s): skipped", kind, key)
+            return
+        port = self.services.ports.get(str(payload.get("platform", "")))
+        try:
+            if port is None:
+                raise JobFailed(f"no adapter running for platform {payload.get('platform')!r}")
+            await handler(self.context(port), payload, scheduled_for)
+        except Exception as exc:
+            attempt = int(payload.get("_attempt", 0))
+            if attempt >= len(RETRY_DELAYS_MINUTES):
+                log.error("scheduled job %s (%s) failed %d times, giving up: %s", key, kind, attempt + 1, exc)
+                return
+            delay = RETRY_DELAYS_MINUTES[attempt]
+            log.warning("scheduled job %s (%s) failed, retrying in %d min: %s", key, kind, delay, exc)
+            await self.services.scheduler.schedule(
+                key=key,
+                kind=kind,
+                run_at=self.services.clock.now() + timedelta(minutes=delay),
+                payload={**payload, "_attempt": attempt + 1},
+            )

@@ -1,0 +1,1 @@
+"""Command and job handlers: plain async functions of (event, context)."""

@@ -1,0 +1,100 @@
+"""The ChatPort: everything the core may ask of a chat platform, plus what each platform can do.
+
+Adapters implement it; the core never learns how. Capabilities let the core fall back (for example
+Discord bots cannot open group DMs, so a private thread is used) instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from bot.events import Conversation, Platform
+
+
+class Capability(StrEnum):
+    THREADS = "threads"
+    FORUM_POSTS = "forum_posts"
+    EPHEMERAL = "ephemeral"  # an ephemeral message outside an interaction (Slack chat.postEphemeral)
+    DM = "dm"
+    GROUP_DM = "group_dm"
+    PRIVATE_THREAD = "private_thread"
+    REACTIONS = "reactions"
+    BUTTONS = "buttons"
+    FILES = "files"
+    TIME_TOKENS = "time_tokens"  # the client renders a timestamp in each reader's own time zone
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A message the bot posted; `thread` is set when the message is (or starts) a thread."""
+
+    platform: Platform
+    channel: str
+    message_id: str
+    thread: str | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    user_id: str
+    display_name: str
+    locale: str | None = None
+    timezone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a command answers its invoker; ephemeral means only they see it."""
+
+    text: str
+    ephemeral: bool = True
+
+
+class ChatPort(Protocol):
+    @property
+    def platform(self) -> Platform: ...
+
+    @property
+    def capabilities(self) -> frozenset[Capability]: ...
+
+    async def post(self, channel: str, text: str) -> MessageRef:
+        """Post a top-level message in a channel."""
+        ...
+
+    async def open_thread(
+        self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()
+    ) -> MessageRef:
+        """Start a thread whose first message is `text` (a forum post where the channel is a forum)."""
+        ...
+
+    async def reply_in_thread(self, thread: MessageRef, text: str) -> MessageRef: ...
+
+    async def ephemeral(self, conversation: Conversation, user_id: str, text: str) -> None:
+        """Show `text` to one user only; platforms without it fall back to a DM."""
+        ...
+
+    async def dm(self, user_id: str, text: str) -> MessageRef: ...
+
+    async def react(self, message: MessageRef, emoji: str) -> None: ...
+
+    async def lookup_user(self, user_id: str) -> UserInfo | None: ...
+
+    def mention(self, user_id: str) -> str:
+        """Markup that notifies exactly this user."""
+        ...
+
+    def escape(self, text: str) -> str:
+        """Neutralise user text: no mass mentions, no user/role pings, no markup injection."""
+        ...
+
+    def time_token(self, when: datetime, fallback: str) -> str:
+        """A timestamp each reader sees in their own zone, or `fallback` where the platform cannot."""
+        ...
+
+    def link(self, url: str, label: str) -> str: ...

@@ -1,0 +1,111 @@
+"""The schema. A Member is one person, linked to any number of platform identities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    visibility: Mapped[str] = mapped_column(String(20), default="listed")  # listed | hidden
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    identities: Mapped[list[Identity]] = relationship(back_populates="member", cascade="all, delete-orphan")
+    profile: Mapped[Profile | None] = relationship(back_populates="member", cascade="all, delete-orphan")
+    tags: Mapped[list[ProfileTag]] = relationship(back_populates="member", cascade="all, delete-orphan")
+
+
+class Identity(Base):
+    """One account of a member on one platform (Slack user id, Discord user id, console name)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_identity_platform_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(64))
+
+    member: Mapped[Member] = relationship(back_populates="identities")
+
+
+class Profile(Base):
+    """Single-valued profile fields; multi-valued ones (roles, subjects...) live in ProfileTag."""
+
+    __tablename__ = "profiles"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(100))
+    school: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(100))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    open_to_questions: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    member: Mapped[Member] = relationship(back_populates="profile")
+
+
+class ProfileTag(Base):
+    """A role, programme, subject or language of a member; `norm` is the lowercase lookup key."""
+
+    __tablename__ = "profile_tags"
+    __table_args__ = (
+        UniqueConstraint("member_id", "kind", "norm", name="uq_profile_tag"),
+        Index("ix_profile_tags_kind_norm", "kind", "norm"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # role | programme | subject | language
+    value: Mapped[str] = mapped_column(String(100))
+    norm: Mapped[str] = mapped_column(String(100))
+
+    member: Mapped[Member] = relationship(back_populates="tags")
+
+
+class Question(Base):
+    """A question asked with /ask; the source event id makes a re-delivered command harmless."""
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("platform", "source_event_id", name="uq_question_source_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    source_event_id: Mapped[str] = mapped_column(String(128))
+    asker_user_id: Mapped[str] = mapped_column(String(64))
+    asker_name: Mapped[str] = mapped_column(String(200))
+    asker_locale: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    thread_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    root_message_id: Mapped[str | None] = mapped_column(String(128))
+    permalink: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    first_answer_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    first_answerer_user_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Delivery(Base):
+    """The delivery ledger: one row per thing sent by scheduled work; the unique key forbids a repeat."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
