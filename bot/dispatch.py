@@ -6,7 +6,9 @@ failure into a friendly reply: a traceback goes to the log, never to the chat.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +30,25 @@ class Dispatcher:
     def __init__(self, services: Services, commands: Sequence[CommandSpec]) -> None:
         self.services = services
         self.commands = {c.name: c for c in commands}
+        self.handled: Counter[str] = Counter()  # "command", "message", "job": for metrics and tests
+        self._changed = asyncio.Condition()
+
+    async def _count(self, kind: str) -> None:
+        async with self._changed:
+            self.handled[kind] += 1
+            self._changed.notify_all()
+
+    async def wait_handled(self, kind: str, count: int, timeout: float = 5.0) -> None:
+        """Wait until `count` events of a kind were fully handled (tests; no polling, no sleeps)."""
+
+        async def reached() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self.handled[kind] >= count)
+
+        try:
+            await asyncio.wait_for(reached(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"only {self.handled[kind]} of {count} {kind} events handled") from None
 
     def context(self, port: ChatPort, actor: Actor | None = None) -> Context:
         cfg = self.services.config.bot
@@ -37,6 +58,12 @@ class Dispatcher:
 
     async def command(self, event: CommandEvent, port: ChatPort) -> Reply:
         """Run one command; always returns something to show the invoker."""
+        try:
+            return await self._command(event, port)
+        finally:
+            await self._count("command")
+
+    async def _command(self, event: CommandEvent, port: ChatPort) -> Reply:
         ctx = self.context(port, event.actor)
         t = ctx.t
         spec = self.commands.get(event.name)
@@ -80,9 +107,17 @@ class Dispatcher:
             await on_thread_message(event, self.context(port, event.actor))
         except Exception:
             log.exception("message handling failed (event %s)", event.event_id)
+        finally:
+            await self._count("message")
 
     async def run_job(self, kind: str, key: str, payload: dict[str, Any], scheduled_for: datetime) -> None:
         """Scheduled work: same services as commands; a failed send is retried, never dropped."""
+        try:
+            await self._run_job(kind, key, payload, scheduled_for)
+        finally:
+            await self._count("job")
+
+    async def _run_job(self, kind: str, key: str, payload: dict[str, Any], scheduled_for: datetime) -> None:
         handler = JOB_HANDLERS.get(kind)
         if handler is None:
             log.error("unknown scheduled job kind %r (key %s): skipped", kind, key)

@@ -1,0 +1,1 @@
+"""The Slack adapter: slack-bolt AsyncApp in Socket Mode or HTTP mode."""

@@ -1,0 +1,122 @@
+"""ChatPort over the Slack Web API (any base URL: Slack, a proxy, or a local test server)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.events import Conversation, Platform
+from bot.port import Capability, MessageRef, UserInfo
+from bot.safety import defuse_mass_mentions
+
+USER_CACHE_SECONDS = 3600
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's three control characters, then plain-text mass mentions: `<!channel>` can never form."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return defuse_mass_mentions(text)
+
+
+class SlackPort:
+    platform = Platform.SLACK
+    capabilities = frozenset(
+        {
+            Capability.THREADS,
+            Capability.EPHEMERAL,
+            Capability.DM,
+            Capability.GROUP_DM,
+            Capability.REACTIONS,
+            Capability.BUTTONS,
+            Capability.FILES,
+            Capability.TIME_TOKENS,
+        }
+    )
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._users: dict[str, tuple[float, UserInfo | None]] = {}
+
+    async def _post(self, **kwargs: Any) -> dict[str, Any]:
+        response = await self.client.chat_postMessage(unfurl_links=False, unfurl_media=False, **kwargs)
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
+
+    async def post(self, channel: str, text: str) -> MessageRef:
+        data = await self._post(channel=channel, text=text)
+        ts = str(data["ts"])
+        return MessageRef(self.platform, str(data.get("channel", channel)), ts, None, await self._permalink(channel, ts))
+
+    async def open_thread(self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()) -> MessageRef:
+        """Slack threads hang off a message: the root message is the thread."""
+        data = await self._post(channel=channel, text=text)
+        ts = str(data["ts"])
+        channel_id = str(data.get("channel", channel))
+        return MessageRef(self.platform, channel_id, ts, ts, await self._permalink(channel_id, ts))
+
+    async def reply_in_thread(self, thread: MessageRef, text: str) -> MessageRef:
+        thread_ts = thread.thread or thread.message_id
+        data = await self._post(channel=thread.channel, thread_ts=thread_ts, text=text)
+        return MessageRef(self.platform, thread.channel, str(data["ts"]), thread_ts, None)
+
+    async def ephemeral(self, conversation: Conversation, user_id: str, text: str) -> None:
+        kwargs: dict[str, Any] = {"channel": conversation.channel, "user": user_id, "text": text}
+        if conversation.thread:
+            kwargs["thread_ts"] = conversation.thread
+        await self.client.chat_postEphemeral(**kwargs)
+
+    async def dm(self, user_id: str, text: str) -> MessageRef:
+        opened = await self.client.conversations_open(users=[user_id])
+        channel = str(opened["channel"]["id"])
+        data = await self._post(channel=channel, text=text)
+        return MessageRef(self.platform, channel, str(data["ts"]))
+
+    async def react(self, message: MessageRef, emoji: str) -> None:
+        await self.client.reactions_add(channel=message.channel, timestamp=message.message_id, name=emoji)
+
+    async def lookup_user(self, user_id: str) -> UserInfo | None:
+        """users.info with locale, cached for an hour: one lookup per person, not per command."""
+        cached = self._users.get(user_id)
+        now = time.monotonic()
+        if cached and now - cached[0] < USER_CACHE_SECONDS:
+            return cached[1]
+        try:
+            response = await self.client.users_info(user=user_id, include_locale=True)
+        except SlackApiError:
+            info = None
+        else:
+            user = response.get("user") or {}
+            profile = user.get("profile") or {}
+            info = UserInfo(
+                user_id=user_id,
+                display_name=profile.get("display_name") or user.get("real_name") or user.get("name") or user_id,
+                locale=user.get("locale"),
+                timezone=user.get("tz"),
+                email=profile.get("email"),
+            )
+        self._users[user_id] = (now, info)
+        return info
+
+    def mention(self, user_id: str) -> str:
+        return f"<@{user_id}>"
+
+    def escape(self, text: str) -> str:
+        return escape_mrkdwn(text)
+
+    def time_token(self, when: datetime, fallback: str) -> str:
+        return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{escape_mrkdwn(fallback)}>"
+
+    def link(self, url: str, label: str) -> str:
+        return f"<{url}|{escape_mrkdwn(label)}>"

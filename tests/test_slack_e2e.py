@@ -1,0 +1,163 @@
+"""Slack end to end: the real Bolt AsyncApp on 127.0.0.1, signed requests, a local fake Web API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiohttp
+import pytest
+
+from adapters.runtime import Runtime, build_runtime
+from adapters.slack.adapter import EVENTS_PATH, SlackAdapter
+from bot.clock import ManualClock
+from bot.scheduling import ManualScheduler
+from storage.members import MemberInput
+from tests.conftest import make_config
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_signing import event_body, sign, slash_command_body
+
+SECRET = "test-signing-secret"
+QA = "CQA000001"
+
+
+@dataclass
+class SlackWorld:
+    fake: FakeSlackAPI
+    runtime: Runtime
+    url: str
+    http: aiohttp.ClientSession
+    clock: ManualClock
+    scheduler: ManualScheduler
+
+    async def command(
+        self, command: str, text: str, *, user: str = "UASK", trigger: str = "T-1", timestamp: int | None = None,
+        secret: str = SECRET, retry: int | None = None,
+    ) -> aiohttp.ClientResponse:
+        body = slash_command_body(
+            command, text, user_id=user, channel_id="CGENERAL", response_url=self.fake.response_url(trigger),
+            trigger_id=trigger,
+        )
+        headers = sign(secret, body, timestamp if timestamp is not None else int(time.time()))
+        if retry is not None:
+            headers["X-Slack-Retry-Num"] = str(retry)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        async with self.http.post(self.url, data=body, headers=headers) as response:
+            await response.read()
+            return response
+
+
+@pytest.fixture
+async def slack(sqlite_url: str, clock: ManualClock) -> AsyncIterator[SlackWorld]:
+    async with FakeSlackAPI() as fake:
+        fake.add_user("UASK", "ana", tz="Europe/Madrid", locale="es-ES")
+        fake.add_user("UKWAME", "kwame", tz="Africa/Accra", locale="en-US")
+        fake.add_user("UHELP", "helper", tz="Asia/Tokyo", locale="en-US")
+        config = make_config(
+            sqlite_url,
+            slack={
+                "enabled": True, "mode": "http", "bot_token": "xoxb-test", "signing_secret": SECRET,
+                "api_base_url": fake.base_url, "channels": {"qa": QA},
+            },
+        )
+        scheduler = ManualScheduler()
+        runtime = await build_runtime(config, clock=clock, scheduler=scheduler)
+        adapter = SlackAdapter(runtime)
+        runner, port = await adapter.start_http("127.0.0.1", 0)
+        async with aiohttp.ClientSession() as http:
+            yield SlackWorld(fake, runtime, f"http://127.0.0.1:{port}{EVENTS_PATH}", http, clock, scheduler)
+        await runner.cleanup()
+        await runtime.close()
+
+
+async def test_ask_posts_a_thread_and_answers_the_asker_with_a_link(slack: SlackWorld) -> None:
+    response = await slack.command("/ask", "¿Cómo moderan las muestras de IA? <!channel> @here")
+    assert response.status == 200
+
+    posted = (await slack.fake.wait_for_calls("chat.postMessage"))[0]
+    assert posted["channel"] == QA
+    assert "<@UASK>" in posted["text"]
+    assert "¿Cómo moderan las muestras de IA?" in posted["text"]
+    assert "<!channel>" not in posted["text"] and "&lt;!channel&gt;" in posted["text"]
+    assert "@here" not in posted["text"]
+
+    reply = (await slack.fake.wait_for_responses())[0]
+    assert reply["response_type"] == "ephemeral"
+    ts = posted.get("ts") or slack.fake.messages[0]["ts"]
+    assert f"https://fake.slack.com/archives/{QA}/p{ts.replace('.', '')}" in reply["text"]
+    assert "Su pregunta está publicada" in reply["text"]  # users.info said es-ES
+
+    stored = await slack.runtime.services.questions.by_thread("slack", ts)
+    assert stored is not None and stored.asker_user_id == "UASK"
+
+
+async def test_a_retried_or_repeated_delivery_never_creates_a_second_thread(slack: SlackWorld) -> None:
+    await slack.command("/ask", "Same question", trigger="T-same")
+    await slack.fake.wait_for_responses(1)
+    await slack.command("/ask", "Same question", trigger="T-same", retry=1)
+    responses = await slack.fake.wait_for_responses(2)
+    assert len(slack.fake.calls_to("chat.postMessage")) == 1
+    assert "ya se publicó" in responses[1]["text"]  # the asker reads Spanish
+
+
+async def test_whois_examiner_lists_members_with_mentions_and_local_time(slack: SlackWorld) -> None:
+    await slack.runtime.services.members.upsert(
+        MemberInput(
+            name="Kwame Mensah", identities={"slack": "UKWAME"}, roles=["Examiner"], subjects=["Biology"],
+            timezone="Africa/Accra", school="Accra Intl",
+        ),
+        slack.clock.now(),
+    )
+    await slack.command("/whois-examiner", "biology", user="UHELP", trigger="T-who")
+    reply = (await slack.fake.wait_for_responses())[0]
+    assert reply["text"].startswith("1 examiner for biology:")
+    assert "<@UKWAME>" in reply["text"]
+    assert "1:00\u202fPM their time (Africa/Accra)" in reply["text"]  # 13:00 UTC on the manual clock
+
+
+async def test_empty_ask_gets_usage_and_posts_nothing(slack: SlackWorld) -> None:
+    await slack.command("/ask", "   ", user="UHELP", trigger="T-empty")
+    reply = (await slack.fake.wait_for_responses())[0]
+    assert reply["text"].startswith("/ask <question>")
+    assert slack.fake.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize(
+    ("secret", "age_seconds"), [("wrong-secret", 0), (SECRET, 6 * 60)], ids=["forged", "stale"]
+)
+async def test_forged_or_stale_requests_get_401_and_post_nothing(
+    slack: SlackWorld, secret: str, age_seconds: int
+) -> None:
+    response = await slack.command(
+        "/ask", "hello", trigger="T-bad", secret=secret, timestamp=int(time.time()) - age_seconds
+    )
+    assert response.status == 401
+    assert slack.fake.calls_to("chat.postMessage") == []
+    assert slack.fake.responses == []
+
+
+async def test_unanswered_question_is_brought_up_once_and_answered_one_is_not(slack: SlackWorld) -> None:
+    await slack.command("/ask", "Unanswered one", trigger="T-a")
+    await slack.command("/ask", "Answered one", trigger="T-b")
+    await slack.fake.wait_for_responses(2)
+    roots = slack.fake.calls_to("chat.postMessage")
+    answered_ts = next(m["ts"] for m in slack.fake.messages if "Answered one" in m["text"])
+    unanswered_ts = next(m["ts"] for m in slack.fake.messages if "Unanswered one" in m["text"])
+    assert len(roots) == 2
+
+    reply = {"type": "message", "channel": QA, "user": "UHELP", "text": "We use …", "ts": "1800000000.1",
+             "thread_ts": answered_ts}
+    body = event_body(reply, event_id="Ev1")
+    async with slack.http.post(slack.url, data=body, headers=sign(SECRET, body, int(time.time()))) as r:
+        assert r.status == 200
+    await slack.runtime.dispatcher.wait_handled("message", 1)
+    question = await slack.runtime.services.questions.by_thread("slack", answered_ts)
+    assert question is not None and question.first_answerer_user_id == "UHELP"
+
+    slack.clock.advance(timedelta(minutes=10))
+    assert await slack.scheduler.run_due(slack.clock.now()) == 2
+    bumps = [c for c in slack.fake.calls_to("chat.postMessage") if c.get("thread_ts")]
+    assert [b["thread_ts"] for b in bumps] == [unanswered_ts]
+    assert "waited 10 minutes without an answer" in bumps[0]["text"]
