@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -41,6 +43,19 @@ class Bot:
     inbox: asyncio.Queue[discord.Message]
 
 
+class VoteView(discord.ui.View):
+    """A message-bound button, dispatched by discord.py via (message id, custom_id)."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Vote", custom_id="vote")
+    async def vote(
+        self, interaction: discord.Interaction[discord.Client], button: discord.ui.Button[VoteView]
+    ) -> None:
+        await interaction.response.edit_message(content=f"Votes: 1 ({interaction.user.name})", view=None)
+
+
 def build_client(inbox: asyncio.Queue[discord.Message], *, message_content: bool = True) -> Bot:
     """A client shaped like the production adapter: slash commands, threads, a message listener."""
     intents = discord.Intents.default()
@@ -71,6 +86,16 @@ def build_client(inbox: asyncio.Queue[discord.Message], *, message_content: bool
         tag = next(t for t in forum.available_tags if t.name == "Biology")
         created = await forum.create_thread(name=question[:100], content=question, applied_tags=[tag])
         await interaction.response.send_message(f"Asked in {created.thread.mention}", ephemeral=True)
+
+    @tree.command(name="poll", description="Post a vote button with an attachment")
+    async def poll(interaction: discord.Interaction[discord.Client]) -> None:
+        await interaction.response.defer(thinking=True)
+        channel = interaction.channel
+        assert isinstance(channel, discord.TextChannel)
+        view = VoteView()
+        data = discord.File(io.BytesIO(b"a,b\n1,2\n"), filename="results.csv")
+        await channel.send("Vote here", view=view, file=data)
+        await interaction.edit_original_response(content="Poll posted")
 
     @client.event
     async def on_message(message: discord.Message) -> None:
@@ -111,9 +136,12 @@ async def run_client(bot: Bot) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-async def bot(fake: FakeDiscord) -> AsyncIterator[Bot]:
+async def bot(fake: FakeDiscord, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Bot]:
     async with run_client(build_client(asyncio.Queue())) as ready:
         yield ready
+    # discord.py logs (rather than raises) exceptions from commands, views and event handlers.
+    errors = [r for r in caplog.records if r.name.startswith("discord") and r.levelno >= logging.ERROR]
+    assert errors == []
 
 
 async def next_message(inbox: asyncio.Queue[discord.Message]) -> discord.Message:
@@ -126,7 +154,7 @@ async def test_login_gateway_and_sync(fake: FakeDiscord, bot: Bot) -> None:
     assert ("GET", "/users/@me") in paths
     assert ("GET", "/oauth2/applications/@me") in paths
     assert fake.synced_scope == f"guild:{GUILD_ID}"
-    assert {c["name"] for c in fake.commands} == {"ping", "announce", "ask"}
+    assert {c["name"] for c in fake.commands} == {"ping", "announce", "ask", "poll"}
     assert bot.client.user is not None and bot.client.user.id == BOT_USER_ID
     assert bot.client.application_id == APP_ID
 
@@ -213,6 +241,26 @@ async def test_dm_member_lookup_and_unknown_route(fake: FakeDiscord, bot: Bot) -
     with pytest.raises(discord.NotFound):
         await bot.client.http.request(Route("GET", "/definitely/not/a/route"))
     assert fake.requests[-1].path == "/definitely/not/a/route"
+
+
+async def test_button_edit_and_attachment(fake: FakeDiscord, bot: Bot) -> None:
+    await fake.send_interaction("poll", user_id=ALICE)
+    await fake.wait_for(lambda f: any(e.get("_edit") for e in f.followups))
+
+    assert fake.interaction_callbacks[0]["type"] == 5 and fake.interaction_callbacks[0]["data"] == {}
+    # discord.py puts "tts": False into every message body, edits included.
+    assert fake.followups == [{"content": "Poll posted", "tts": False, "_edit": True}]
+    [post] = fake.messages[QA_CHANNEL_ID]
+    assert post["attachments"][0]["filename"] == "results.csv"
+    assert [r.files for r in fake.requests if r.path == f"/channels/{QA_CHANNEL_ID}/messages"] == [
+        ["results.csv"]
+    ]
+    assert post["components"][0]["components"][0]["custom_id"] == "vote"
+
+    await fake.send_component("vote", user_id=ALICE, message_id=int(post["id"]))
+    await fake.wait_for(lambda f: len(f.interaction_callbacks) == 2)
+    assert fake.interaction_callbacks[1]["type"] == 7
+    assert post["content"] == "Votes: 1 (alice)" and post["components"] == []
 
 
 async def test_message_content_is_withheld_without_the_intent(fake: FakeDiscord) -> None:

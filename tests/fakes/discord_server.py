@@ -10,12 +10,11 @@ fake behaves like Discord where a difference would hide a bug (exact ``applicati
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -99,19 +98,47 @@ def point_discord_at(api_base_url: str, gateway_url: str) -> None:
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-@contextlib.contextmanager
-def pointed_at(fake: FakeDiscord) -> Iterator[FakeDiscord]:
-    """Point discord.py at ``fake`` (already started) and restore the previous targets on exit."""
-    from discord.gateway import DiscordWebSocket
-    from discord.http import Route
+class pointed_at:
+    """Point discord.py at ``fake`` (already started) and restore the previous targets on exit.
 
-    saved_base, saved_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    point_discord_at(fake.api_base_url, fake.gateway_url)
-    try:
-        yield fake
-    finally:
-        Route.BASE = saved_base
-        DiscordWebSocket.DEFAULT_GATEWAY = saved_gateway
+    Works with ``with`` and ``async with`` so it composes with ``async with FakeDiscord() as fake``.
+    """
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self._fake = fake
+        self._saved: tuple[str, yarl.URL] | None = None
+
+    def __enter__(self) -> FakeDiscord:
+        from discord.gateway import DiscordWebSocket
+        from discord.http import Route
+
+        self._saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        point_discord_at(self._fake.api_base_url, self._fake.gateway_url)
+        return self._fake
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        from discord.gateway import DiscordWebSocket
+        from discord.http import Route
+
+        if self._saved is not None:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+            self._saved = None
+
+    async def __aenter__(self) -> FakeDiscord:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
 
 
 @dataclass
@@ -381,6 +408,12 @@ class FakeDiscord:
                     await self._changed.wait_for(lambda: predicate(self))
             except TimeoutError:
                 raise AssertionError(f"condition not met within {timeout}s; {self._recent()}") from None
+
+    async def send_reconnect(self) -> None:
+        """Ask connected clients to reconnect (op 7); discord.py then RESUMEs via resume_gateway_url."""
+        for session in list(self._sessions):
+            if session.identified:
+                await session.send({"op": 7, "d": None, "s": None, "t": None})
 
     def get_message(self, message_id: int) -> dict[str, Any] | None:
         """Any message the fake knows about (bot, user, interaction or ephemeral)."""

@@ -1,0 +1,165 @@
+"""Core scenarios through the console harness: what a member types and what they see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+
+from adapters.console.port import ConsolePort
+from adapters.console.repl import load_demo
+from adapters.console.session import ConsoleSession
+from adapters.runtime import Runtime
+from bot.clock import ManualClock
+from bot.events import Actor, Platform
+from bot.port import MessageRef
+from bot.scheduling import ManualScheduler
+
+
+@pytest.fixture
+async def session(runtime: Runtime) -> ConsoleSession:
+    port = ConsolePort()
+    runtime.attach(port)
+    await load_demo(runtime)
+    return ConsoleSession(runtime, port, out=lambda _: None)
+
+
+def scheduler(runtime: Runtime) -> ManualScheduler:
+    assert isinstance(runtime.scheduler, ManualScheduler)
+    return runtime.scheduler
+
+
+async def test_whois_examiner_biology_lists_the_demo_examiners_with_their_local_time(session: ConsoleSession) -> None:
+    reply = await session.command("whois-examiner", "Biology")
+    lines = reply.text.splitlines()
+    assert lines[0] == "6 examiners for Biology:"
+    assert lines[1].startswith("• @ana: examiner, workshop leader · Biology · DP · Colegio Alameda, Europe")
+    assert "2:00\u202fPM their time (Europe/Madrid)" in lines[1]  # 13:00 UTC in March is 14:00 in Madrid
+    assert any("2:00\u202fAM their time (Pacific/Auckland)" in line for line in lines)
+    assert reply.ephemeral
+
+
+async def test_unknown_subject_says_nobody_yet_and_how_to_be_added(session: ConsoleSession) -> None:
+    reply = await session.command("whois-examiner", "Quantum basket weaving")
+    assert reply.text.startswith("Nobody is listed as an examiner for Quantum basket weaving yet.")
+    assert "Biology" in reply.text and "Ask a network admin to add you" in reply.text
+
+
+async def test_help_speaks_the_members_language(session: ConsoleSession) -> None:
+    session.actor = Actor(Platform.CONSOLE, "you", "You", "fr-CA", "America/Montreal")
+    reply = await session.command("help", "")
+    assert reply.text.startswith("Je relie les éducateurs IB")
+    assert "• /whois-examiner <matière> : trouver des examinateurs" in reply.text
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("es", "/ask <pregunta>"), ("en", "/ask <question>: ask")])
+async def test_empty_ask_explains_usage_and_posts_nothing(session: ConsoleSession, locale: str, expected: str) -> None:
+    session.actor = Actor(Platform.CONSOLE, "you", "You", locale)
+    reply = await session.command("ask", "   ")
+    assert reply.text.startswith(expected)
+    assert session.port.messages == []
+
+
+async def test_ask_posts_a_thread_links_the_asker_and_records_the_first_answer(
+    session: ConsoleSession, runtime: Runtime, clock: ManualClock
+) -> None:
+    reply = await session.command("ask", "How do you run TOK exhibitions online? @everyone")
+    root = session.port.in_channel("qa")[0]
+    assert root.thread == root.message_id and root.title and root.title.startswith("How do you run TOK")
+    assert "@\u200beveryone" in root.text and "@everyone" not in root.text
+    assert f"console://qa/{root.message_id}" in reply.text
+    assert "If nobody has answered in 10 minutes" in reply.text
+
+    await session.message("Me too, following", thread=root.message_id)  # the asker's own reply is no answer
+    question = await runtime.services.questions.by_thread("console", root.message_id)
+    assert question is not None and question.first_answer_at is None
+
+    clock.advance(timedelta(minutes=4))
+    session.actor = Actor(Platform.CONSOLE, "mei", "Mei Lin")
+    await session.message("We use a Padlet wall per object.", thread=root.message_id)
+    question = await runtime.services.questions.by_thread("console", root.message_id)
+    assert question is not None and question.first_answerer_user_id == "mei"
+    assert question.first_answer_at == clock.now()
+
+    clock.advance(timedelta(minutes=6))
+    assert await scheduler(runtime).run_due(clock.now()) == 1
+    assert [m.text for m in session.port.thread(root.message_id) if "without an answer" in m.text] == []
+
+
+async def test_an_unanswered_question_is_brought_up_once_after_the_configured_delay(
+    session: ConsoleSession, runtime: Runtime, clock: ManualClock
+) -> None:
+    await session.command("ask", "Any DP coordinators using ManageBac for CAS?")
+    root = session.port.in_channel("qa")[0]
+    clock.advance(timedelta(minutes=9))
+    assert await scheduler(runtime).run_due(clock.now()) == 0
+    clock.advance(timedelta(minutes=1))
+    assert await scheduler(runtime).run_due(clock.now()) == 1
+    bumps = [m for m in session.port.thread(root.message_id) if "without an answer" in m.text]
+    assert len(bumps) == 1
+    assert bumps[0].text.startswith("This question has waited 10 minutes without an answer.")
+    assert await scheduler(runtime).run_due(clock.now() + timedelta(days=1)) == 0
+
+
+class FlakyPort(ConsolePort):
+    """Fails its next `failures` thread replies, as a platform outage would."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def reply_in_thread(self, thread: MessageRef, text: str) -> MessageRef:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("platform unavailable")
+        return await super().reply_in_thread(thread, text)
+
+
+async def test_a_failed_scheduled_send_is_retried_not_dropped(runtime: Runtime, clock: ManualClock) -> None:
+    port = FlakyPort(failures=2)
+    runtime.attach(port)
+    session = ConsoleSession(runtime, port, out=lambda _: None)
+    await session.command("ask", "Is anyone awake?")
+    sched = scheduler(runtime)
+    for minutes in (10, 1, 5):  # first try, then the retry delays
+        clock.advance(timedelta(minutes=minutes))
+        assert await sched.run_due(clock.now()) == 1
+    bumps = [m for m in port.messages if "without an answer" in m.text]
+    assert len(bumps) == 1 and sched.jobs == {}
+
+
+class BrokenPort(ConsolePort):
+    async def open_thread(self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()) -> MessageRef:
+        raise RuntimeError("secret internal detail")
+
+
+async def test_a_crash_gives_a_friendly_message_never_a_traceback(runtime: Runtime) -> None:
+    port = BrokenPort()
+    session = ConsoleSession(runtime, port, out=lambda _: None)
+    reply = await session.command("ask", "Will this break?")
+    assert reply.text.startswith("Sorry, something went wrong on our side.")
+    assert "secret internal detail" not in reply.text and "Traceback" not in reply.text
+
+
+async def test_unknown_commands_and_oversized_input_get_clear_answers(session: ConsoleSession) -> None:
+    assert "I don't know the command /frobnicate" in (await session.command("frobnicate", "x")).text
+    huge = await session.command("ask", "x" * 40_000)
+    assert huge.text.startswith("That is 40000 characters; please keep it under 4000. Nothing was posted.")
+    long_question = await session.command("ask", "y" * 3500)
+    assert long_question.text.startswith("Your question is 3500 characters; please keep it under 3000.")
+    assert long_question.text.endswith("y" * 3500)  # their text comes back, nothing is lost
+    assert session.port.messages == []
+
+
+async def test_the_repl_prints_what_a_member_sees(runtime: Runtime) -> None:
+    port = ConsolePort()
+    runtime.attach(port)
+    out: list[str] = []
+    session = ConsoleSession(runtime, port, out=out.append)
+    assert await session.handle_line("/ask What is a good IA timeline?")
+    assert out[0].startswith("[#qa m1] Question from @You:")
+    assert out[1].startswith("Your question is posted")
+    assert await session.handle_line("hello")
+    assert out[-1].startswith("Type a command such as /help")
+    assert not await session.handle_line("quit")
