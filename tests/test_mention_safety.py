@@ -1,0 +1,47 @@
+"""Property tests: whatever a member types, the bot's repetition of it can never ping a crowd or a person."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.console.port import ConsolePort
+from adapters.slack.port import SlackPort, escape_mrkdwn
+from bot.safety import clip, defuse_mass_mentions
+
+DANGEROUS = ["@everyone", "@here", "@channel", "@all", "<!channel>", "<!here>", "<!everyone>", "<@U123>",
+             "<!subteam^S1>", "<#C1>", "<@&123>", "<@!42>", "@EVERYONE", "&lt;!channel&gt;"]
+pieces = st.one_of(st.sampled_from(DANGEROUS), st.text(max_size=20), st.sampled_from(["<", ">", "&", "!", "@"]))
+user_text = st.lists(pieces, max_size=12).map("".join)
+MASS = re.compile(r"@(everyone|here|channel|all)\b", re.IGNORECASE)
+
+
+@settings(max_examples=300)
+@given(user_text)
+def test_slack_escaping_leaves_no_markup_and_no_mass_mention(text: str) -> None:
+    out = SlackPort.escape(SlackPort.__new__(SlackPort), text)
+    assert "<" not in out and ">" not in out
+    assert not MASS.search(out)
+    # Escaping is reversible for readers: unescaping shows what they typed (minus invisible spaces).
+    shown = out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("\u200b", "")
+    assert shown == text.replace("\u200b", "")
+
+
+@settings(max_examples=300)
+@given(user_text)
+def test_console_and_core_defusing_keeps_the_text_readable(text: str) -> None:
+    out = ConsolePort().escape(text)
+    assert not MASS.search(out)
+    assert out.replace("\u200b", "") == text.replace("\u200b", "")
+
+
+@given(st.text(max_size=300), st.integers(min_value=1, max_value=120))
+def test_clip_never_exceeds_its_limit(text: str, limit: int) -> None:
+    assert len(clip(text, limit)) <= limit
+
+
+def test_known_attacks_are_neutralised() -> None:
+    assert escape_mrkdwn("<!channel> hi @here") == "&lt;!channel&gt; hi @\u200bhere"
+    assert defuse_mass_mentions("@Everyone") == "@\u200bEveryone"
