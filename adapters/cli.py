@@ -26,7 +26,9 @@ def _parser() -> argparse.ArgumentParser:
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--config", metavar="PATH", help="config file (default: $IBEN_BOT_CONFIG, ./config.toml)")
+        p.add_argument(
+            "--config", metavar="PATH", help="config file (default: $IBEN_BOT_CONFIG, ./config.toml)"
+        )
         return p
 
     add("run", "start every adapter enabled in the config (the console when none is)")
@@ -49,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=config.bot.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=config.bot.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
     )
     for noisy in ("alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -44,7 +44,10 @@ class Runtime:
 
 
 async def build_runtime(
-    config: Config, *, clock: Clock | None = None, scheduler: ApschedulerScheduler | ManualScheduler | None = None
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    scheduler: ApschedulerScheduler | ManualScheduler | None = None,
 ) -> Runtime:
     """Open (and migrate) the database and wire the core; the scheduler is not started yet."""
     db = Database(config.database.url)

@@ -144,7 +144,11 @@ def _timezone(v: Any) -> str | None:
 
 
 def _locale(v: Any) -> str | None:
-    return None if v in (*SUPPORTED_LOCALES, "") else f"expected one of {', '.join(SUPPORTED_LOCALES)}, got {v!r}"
+    return (
+        None
+        if v in (*SUPPORTED_LOCALES, "")
+        else f"expected one of {', '.join(SUPPORTED_LOCALES)}, got {v!r}"
+    )
 
 
 def _id_list(v: Any) -> str | None:
@@ -290,10 +294,13 @@ def _check_enabled(sections: dict[str, dict[str, Any]], source: str, problems: l
     slack = sections["slack"]
     if slack.get("enabled"):
         if not slack.get("bot_token"):
-            problems.append(f"{source}: [slack] bot_token: required when Slack is enabled (or set SLACK_BOT_TOKEN)")
+            problems.append(
+                f"{source}: [slack] bot_token: required when Slack is enabled (or set SLACK_BOT_TOKEN)"
+            )
         if slack.get("mode", "socket") == "socket" and not slack.get("app_token"):
             problems.append(
-                f"{source}: [slack] app_token: required in socket mode (or set SLACK_APP_TOKEN, or mode = \"http\")"
+                f"{source}: [slack] app_token: required in socket mode "
+                '(or set SLACK_APP_TOKEN, or mode = "http")'
             )
         if slack.get("mode") == "http" and not slack.get("signing_secret"):
             problems.append(

@@ -16,7 +16,7 @@ from typing import Any
 from bot.commands import CommandSpec, Permission
 from bot.context import Context, Services, UserError
 from bot.events import Actor, CommandEvent, MessageEvent
-from bot.i18n import Translator, pick_locale
+from bot.i18n import N_, Translator, pick_locale
 from bot.jobs import JOB_HANDLERS, JobFailed
 from bot.port import ChatPort, Reply
 
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 4000
 RETRY_DELAYS_MINUTES = (1, 5, 15, 60)
+CRASH_MESSAGE = N_(
+    "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
+)
 
 
 class Dispatcher:
@@ -38,7 +41,7 @@ class Dispatcher:
             self.handled[kind] += 1
             self._changed.notify_all()
 
-    async def wait_handled(self, kind: str, count: int, timeout: float = 5.0) -> None:
+    async def wait_handled(self, kind: str, count: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until `count` events of a kind were fully handled (tests; no polling, no sleeps)."""
 
         async def reached() -> None:
@@ -93,11 +96,7 @@ class Dispatcher:
             return Reply(exc.message)
         except Exception:
             log.exception("command /%s failed (event %s)", event.name, event.event_id)
-            return Reply(
-                t.gettext(
-                    "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
-                )
-            )
+            return Reply(t.gettext(CRASH_MESSAGE))
 
     async def message(self, event: MessageEvent, port: ChatPort) -> None:
         """Messages matter only inside Q&A threads for now: the first reply answers the question."""

@@ -159,7 +159,9 @@ class MemberRepository:
         async with self._db.sessions() as session:
             stmt = (
                 select(Member)
-                .where(Member.identities.any(and_(Identity.platform == platform, Identity.user_id == user_id)))
+                .where(
+                    Member.identities.any(and_(Identity.platform == platform, Identity.user_id == user_id))
+                )
                 .options(*_LOAD)
             )
             member = (await session.execute(stmt)).scalar_one_or_none()
@@ -175,7 +177,9 @@ class MemberRepository:
                 Member.tags.any(and_(ProfileTag.kind == "role", ProfileTag.norm.contains(norm(role_like))))
             )
         if subject:
-            stmt = stmt.where(Member.tags.any(and_(ProfileTag.kind == "subject", ProfileTag.norm == norm(subject))))
+            stmt = stmt.where(
+                Member.tags.any(and_(ProfileTag.kind == "subject", ProfileTag.norm == norm(subject)))
+            )
         stmt = stmt.order_by(Member.name, Member.id).limit(limit).options(*_LOAD)
         async with self._db.sessions() as session:
             return [_card(m) for m in (await session.execute(stmt)).scalars()]

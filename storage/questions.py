@@ -96,13 +96,24 @@ class QuestionRepository:
             return _record(q) if q else None
 
     async def attach_thread(
-        self, question_id: int, *, channel: str, thread_ref: str | None, root_message_id: str, permalink: str | None
+        self,
+        question_id: int,
+        *,
+        channel: str,
+        thread_ref: str | None,
+        root_message_id: str,
+        permalink: str | None,
     ) -> None:
         async with self._db.sessions() as session, session.begin():
             await session.execute(
                 update(Question)
                 .where(Question.id == question_id)
-                .values(channel=channel, thread_ref=thread_ref, root_message_id=root_message_id, permalink=permalink)
+                .values(
+                    channel=channel,
+                    thread_ref=thread_ref,
+                    root_message_id=root_message_id,
+                    permalink=permalink,
+                )
             )
 
     async def by_thread(self, platform: str, thread_ref: str) -> QuestionRecord | None:

@@ -37,7 +37,7 @@ def test_every_problem_is_reported_with_file_key_and_reason(tmp_path: Path) -> N
     path.write_text(
         '[slack]\nenabled = true\nport = "eighty"\nmode = "carrier-pigeon"\n'
         '[discord]\ngateway_url = "http://x"\ntokn = "x"\n[bot]\ndefault_timezone = "Mars/Olympus"\n'
-        '[slack.channels]\nqa = 12\n[weird]\nx = 1\n'
+        "[slack.channels]\nqa = 12\n[weird]\nx = 1\n"
     )
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
@@ -45,7 +45,10 @@ def test_every_problem_is_reported_with_file_key_and_reason(tmp_path: Path) -> N
     src = str(path)
     assert f"{src}: [slack] port: expected a whole number from 1 to 65535, got 'eighty'" in problems
     assert f"{src}: [slack] mode: expected one of 'socket', 'http', got 'carrier-pigeon'" in problems
-    assert f"{src}: [discord] gateway_url: expected a URL starting with ws:// or wss://, got 'http://x'" in problems
+    assert (
+        f"{src}: [discord] gateway_url: expected a URL starting with ws:// or wss://, got 'http://x'"
+        in problems
+    )
     assert f"{src}: [discord] tokn: unknown key (did you mean 'token'?)" in problems
     assert any("Mars/Olympus" in p and "IANA time zone" in p for p in problems)
     assert any("[slack.channels] qa: expected a channel id string" in p for p in problems)
@@ -62,7 +65,9 @@ def test_missing_file_and_broken_toml_are_one_line_each(tmp_path: Path) -> None:
         load_config(broken, env={})
 
 
-def test_config_path_order_is_flag_then_env_then_local_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_path_order_is_flag_then_env_then_local_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert resolve_path(None, {}) is None
     (tmp_path / "config.toml").write_text("")
@@ -87,17 +92,26 @@ def test_db_upgrade_creates_and_migrates_a_new_sqlite_file(tmp_path: Path) -> No
     path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "new.db"}"\n')
     result = subprocess.run(
         [sys.executable, "-m", "adapters.cli", "db", "upgrade", "--config", str(path)],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
     assert "database is at revision 0001" in result.stdout
     assert (tmp_path / "new.db").exists()
 
 
-def test_run_without_platforms_starts_the_console_on_sqlite_and_says_how_to_enable_them(tmp_path: Path) -> None:
+def test_run_without_platforms_starts_the_console_on_sqlite_and_says_how_to_enable_them(
+    tmp_path: Path,
+) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "adapters.cli", "run"],
-        input="/whois-examiner biology\nquit\n", capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        input="/whois-examiner biology\nquit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr

@@ -30,7 +30,9 @@ def scheduler(runtime: Runtime) -> ManualScheduler:
     return runtime.scheduler
 
 
-async def test_whois_examiner_biology_lists_the_demo_examiners_with_their_local_time(session: ConsoleSession) -> None:
+async def test_whois_examiner_biology_lists_the_demo_examiners_with_their_local_time(
+    session: ConsoleSession,
+) -> None:
     reply = await session.command("whois-examiner", "Biology")
     lines = reply.text.splitlines()
     assert lines[0] == "6 examiners for Biology:"
@@ -54,7 +56,9 @@ async def test_help_speaks_the_members_language(session: ConsoleSession) -> None
 
 
 @pytest.mark.parametrize(("locale", "expected"), [("es", "/ask <pregunta>"), ("en", "/ask <question>: ask")])
-async def test_empty_ask_explains_usage_and_posts_nothing(session: ConsoleSession, locale: str, expected: str) -> None:
+async def test_empty_ask_explains_usage_and_posts_nothing(
+    session: ConsoleSession, locale: str, expected: str
+) -> None:
     session.actor = Actor(Platform.CONSOLE, "you", "You", locale)
     reply = await session.command("ask", "   ")
     assert reply.text.startswith(expected)
@@ -130,7 +134,9 @@ async def test_a_failed_scheduled_send_is_retried_not_dropped(runtime: Runtime, 
 
 
 class BrokenPort(ConsolePort):
-    async def open_thread(self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()) -> MessageRef:
+    async def open_thread(
+        self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()
+    ) -> MessageRef:
         raise RuntimeError("secret internal detail")
 
 

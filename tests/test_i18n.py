@@ -31,7 +31,7 @@ def _ids(catalog: Catalog) -> set[object]:
 def test_the_template_lists_exactly_the_messages_in_the_source() -> None:
     extracted: set[object] = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS):
-        extracted.add(message if isinstance(message, str) else tuple(message)[0])
+        extracted.add(message if isinstance(message, str) else next(iter(message)))
     template = {m if isinstance(m, str) else m[0] for m in _ids(_read(ROOT / "bot/locale/messages.pot"))}
     assert extracted == template, "run `make messages` to refresh bot/locale"
 
@@ -55,7 +55,15 @@ def test_every_message_is_translated_with_the_same_placeholders(lang: str) -> No
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("fr-FR", "fr"), ("es_419", "es"), ("ES", "es"), ("en-GB", "en"), ("de-DE", "en"), (None, "en"), ("", "en")],
+    [
+        ("fr-FR", "fr"),
+        ("es_419", "es"),
+        ("ES", "es"),
+        ("en-GB", "en"),
+        ("de-DE", "en"),
+        (None, "en"),
+        ("", "en"),
+    ],
 )
 def test_platform_locales_map_to_a_shipped_language(raw: str | None, expected: str) -> None:
     assert normalize_locale(raw) == expected
@@ -67,9 +75,9 @@ def test_the_first_supported_candidate_wins_then_the_network_default() -> None:
 
 
 def test_plural_forms_follow_each_language() -> None:
-    assert Translator("fr").ngettext("{count} examiner for {subject}:", "{count} examiners for {subject}:", 1) == (
-        "{count} examinateur pour {subject} :"
-    )
-    assert Translator("es").ngettext("{count} examiner for {subject}:", "{count} examiners for {subject}:", 3) == (
-        "{count} examinadores de {subject}:"
-    )
+    assert Translator("fr").ngettext(
+        "{count} examiner for {subject}:", "{count} examiners for {subject}:", 1
+    ) == ("{count} examinateur pour {subject} :")
+    assert Translator("es").ngettext(
+        "{count} examiner for {subject}:", "{count} examiners for {subject}:", 3
+    ) == ("{count} examinadores de {subject}:")

@@ -8,12 +8,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.console.port import ConsolePort
+from adapters.discord.port import DiscordPort
 from adapters.slack.port import SlackPort, escape_mrkdwn
 from bot.safety import clip, defuse_mass_mentions
 
-DANGEROUS = ["@everyone", "@here", "@channel", "@all", "<!channel>", "<!here>", "<!everyone>", "<@U123>",
-             "<!subteam^S1>", "<#C1>", "<@&123>", "<@!42>", "@EVERYONE", "&lt;!channel&gt;"]
-pieces = st.one_of(st.sampled_from(DANGEROUS), st.text(max_size=20), st.sampled_from(["<", ">", "&", "!", "@"]))
+DANGEROUS = [
+    "@everyone",
+    "@here",
+    "@channel",
+    "@all",
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<@U123>",
+    "<!subteam^S1>",
+    "<#C1>",
+    "<@&123>",
+    "<@!42>",
+    "@EVERYONE",
+    "&lt;!channel&gt;",
+]
+pieces = st.one_of(
+    st.sampled_from(DANGEROUS), st.text(max_size=20), st.sampled_from(["<", ">", "&", "!", "@"])
+)
 user_text = st.lists(pieces, max_size=12).map("".join)
 MASS = re.compile(r"@(everyone|here|channel|all)\b", re.IGNORECASE)
 
@@ -33,6 +50,15 @@ def test_slack_escaping_leaves_no_markup_and_no_mass_mention(text: str) -> None:
 @given(user_text)
 def test_console_and_core_defusing_keeps_the_text_readable(text: str) -> None:
     out = ConsolePort().escape(text)
+    assert not MASS.search(out)
+    assert out.replace("\u200b", "") == text.replace("\u200b", "")
+
+
+@settings(max_examples=300)
+@given(user_text)
+def test_discord_escaping_leaves_no_mention_markup(text: str) -> None:
+    out = DiscordPort.escape(DiscordPort.__new__(DiscordPort), text)
+    assert not re.search(r"<[@#]", out)
     assert not MASS.search(out)
     assert out.replace("\u200b", "") == text.replace("\u200b", "")
 

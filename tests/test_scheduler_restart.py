@@ -31,7 +31,7 @@ async def test_unanswered_check_survives_restart_and_is_delivered_exactly_once(d
     reply = await ConsoleSession(first, port1, out=lambda _: None).command("ask", "Who grades TOK essays?")
     assert "posted" in reply.text
     assert isinstance(first.scheduler, ApschedulerScheduler)
-    (key, run_at), = first.scheduler.pending()
+    ((key, run_at),) = first.scheduler.pending()
     assert key.startswith(UNANSWERED_CHECK) and run_at == datetime(2020, 5, 4, 9, 10, tzinfo=UTC)
     await first.close()
 

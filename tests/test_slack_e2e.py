@@ -33,11 +33,22 @@ class SlackWorld:
     scheduler: ManualScheduler
 
     async def command(
-        self, command: str, text: str, *, user: str = "UASK", trigger: str = "T-1", timestamp: int | None = None,
-        secret: str = SECRET, retry: int | None = None,
+        self,
+        command: str,
+        text: str,
+        *,
+        user: str = "UASK",
+        trigger: str = "T-1",
+        timestamp: int | None = None,
+        secret: str = SECRET,
+        retry: int | None = None,
     ) -> aiohttp.ClientResponse:
         body = slash_command_body(
-            command, text, user_id=user, channel_id="CGENERAL", response_url=self.fake.response_url(trigger),
+            command,
+            text,
+            user_id=user,
+            channel_id="CGENERAL",
+            response_url=self.fake.response_url(trigger),
             trigger_id=trigger,
         )
         headers = sign(secret, body, timestamp if timestamp is not None else int(time.time()))
@@ -58,8 +69,12 @@ async def slack(sqlite_url: str, clock: ManualClock) -> AsyncIterator[SlackWorld
         config = make_config(
             sqlite_url,
             slack={
-                "enabled": True, "mode": "http", "bot_token": "xoxb-test", "signing_secret": SECRET,
-                "api_base_url": fake.base_url, "channels": {"qa": QA},
+                "enabled": True,
+                "mode": "http",
+                "bot_token": "xoxb-test",
+                "signing_secret": SECRET,
+                "api_base_url": fake.base_url,
+                "channels": {"qa": QA},
             },
         )
         scheduler = ManualScheduler()
@@ -105,8 +120,12 @@ async def test_a_retried_or_repeated_delivery_never_creates_a_second_thread(slac
 async def test_whois_examiner_lists_members_with_mentions_and_local_time(slack: SlackWorld) -> None:
     await slack.runtime.services.members.upsert(
         MemberInput(
-            name="Kwame Mensah", identities={"slack": "UKWAME"}, roles=["Examiner"], subjects=["Biology"],
-            timezone="Africa/Accra", school="Accra Intl",
+            name="Kwame Mensah",
+            identities={"slack": "UKWAME"},
+            roles=["Examiner"],
+            subjects=["Biology"],
+            timezone="Africa/Accra",
+            school="Accra Intl",
         ),
         slack.clock.now(),
     )
@@ -147,8 +166,14 @@ async def test_unanswered_question_is_brought_up_once_and_answered_one_is_not(sl
     unanswered_ts = next(m["ts"] for m in slack.fake.messages if "Unanswered one" in m["text"])
     assert len(roots) == 2
 
-    reply = {"type": "message", "channel": QA, "user": "UHELP", "text": "We use …", "ts": "1800000000.1",
-             "thread_ts": answered_ts}
+    reply = {
+        "type": "message",
+        "channel": QA,
+        "user": "UHELP",
+        "text": "We use …",
+        "ts": "1800000000.1",
+        "thread_ts": answered_ts,
+    }
     body = event_body(reply, event_id="Ev1")
     async with slack.http.post(slack.url, data=body, headers=sign(SECRET, body, int(time.time()))) as r:
         assert r.status == 200

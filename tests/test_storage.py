@@ -42,13 +42,25 @@ async def test_migrations_reach_head_idempotently_and_match_the_models(db: Datab
 async def test_upsert_links_identities_of_one_person_and_reimport_changes_nothing(db: Database) -> None:
     members = MemberRepository(db)
     first = await members.upsert(
-        MemberInput(name="Ana Ruiz", email="Ana@Example.org", identities={"slack": "U1"}, roles=["Examiner"],
-                    subjects=["Biology"], timezone="Europe/Madrid"),
+        MemberInput(
+            name="Ana Ruiz",
+            email="Ana@Example.org",
+            identities={"slack": "U1"},
+            roles=["Examiner"],
+            subjects=["Biology"],
+            timezone="Europe/Madrid",
+        ),
         NOW,
     )
     same = await members.upsert(
-        MemberInput(name="Ana Ruiz", email="ana@example.org", identities={"discord": "42"}, roles=["Examiner"],
-                    subjects=["Biology", "Chemistry"], timezone="Europe/Madrid"),
+        MemberInput(
+            name="Ana Ruiz",
+            email="ana@example.org",
+            identities={"discord": "42"},
+            roles=["Examiner"],
+            subjects=["Biology", "Chemistry"],
+            timezone="Europe/Madrid",
+        ),
         NOW,
     )
     assert same == first
@@ -64,8 +76,12 @@ async def test_upsert_links_identities_of_one_person_and_reimport_changes_nothin
 
 async def test_find_matches_case_insensitively_and_never_returns_hidden_members(db: Database) -> None:
     members = MemberRepository(db)
-    await members.upsert(MemberInput(name="B Listed", roles=["Principal Examiner"], subjects=["Biology"]), NOW)
-    await members.upsert(MemberInput(name="A Hidden", roles=["Examiner"], subjects=["Biology"], visibility="hidden"), NOW)
+    await members.upsert(
+        MemberInput(name="B Listed", roles=["Principal Examiner"], subjects=["Biology"]), NOW
+    )
+    await members.upsert(
+        MemberInput(name="A Hidden", roles=["Examiner"], subjects=["Biology"], visibility="hidden"), NOW
+    )
     await members.upsert(MemberInput(name="C Leader", roles=["Workshop leader"], subjects=["Biology"]), NOW)
     await members.upsert(MemberInput(name="D Chemist", roles=["Examiner"], subjects=["Chemistry"]), NOW)
     found = await members.find(role_like="EXAMINER", subject="  biology ")
@@ -79,7 +95,9 @@ async def test_questions_are_idempotent_per_source_event_and_keep_the_first_answ
     q, created = await questions.create(new)
     again, created_again = await questions.create(new)
     assert created and not created_again and again.id == q.id
-    await questions.attach_thread(q.id, channel="C1", thread_ref="123.4", root_message_id="123.4", permalink="p")
+    await questions.attach_thread(
+        q.id, channel="C1", thread_ref="123.4", root_message_id="123.4", permalink="p"
+    )
     found = await questions.by_thread("slack", "123.4")
     assert found is not None and found.created_at == NOW and found.created_at.tzinfo is not None
     assert await questions.record_answer(q.id, "U2", NOW + timedelta(minutes=3))

@@ -48,13 +48,19 @@ class ConsolePort:
 
     def _ref(self, posted: Posted) -> MessageRef:
         return MessageRef(
-            self.platform, posted.channel, posted.message_id, posted.thread, f"console://{posted.channel}/{posted.message_id}"
+            self.platform,
+            posted.channel,
+            posted.message_id,
+            posted.thread,
+            f"console://{posted.channel}/{posted.message_id}",
         )
 
     async def post(self, channel: str, text: str) -> MessageRef:
         return self._ref(self._add(Posted(channel, text, f"m{next(self._ids)}")))
 
-    async def open_thread(self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()) -> MessageRef:
+    async def open_thread(
+        self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()
+    ) -> MessageRef:
         mid = f"m{next(self._ids)}"
         return self._ref(self._add(Posted(channel, text, mid, thread=mid, title=title)))
 

@@ -67,7 +67,9 @@ class ConsoleSession:
             await self.message(text, thread=thread)
             return True
         if word == "as" and rest:
-            self.actor = Actor(Platform.CONSOLE, rest.strip(), rest.strip(), self.actor.locale, self.actor.timezone)
+            self.actor = Actor(
+                Platform.CONSOLE, rest.strip(), rest.strip(), self.actor.locale, self.actor.timezone
+            )
             self.out(self.t.gettext("You are now {user}.").format(user=self.actor.user_id))
             return True
         self.out(

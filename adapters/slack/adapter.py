@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.runtime import Runtime
 from adapters.slack.port import SlackPort
 from bot.commands import CommandSpec
+from bot.dispatch import CRASH_MESSAGE
 from bot.events import Actor, CommandEvent, Conversation, ConversationKind, MessageEvent, Platform
 from bot.i18n import Translator
 
@@ -98,9 +99,7 @@ class SlackAdapter:
         if respond is not None and body.get("response_url"):
             t = Translator(self.runtime.config.bot.default_locale)
             await respond(
-                text=t.gettext(
-                    "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
-                ),
+                text=t.gettext(CRASH_MESSAGE),
                 response_type="ephemeral",
             )
 
@@ -139,6 +138,6 @@ class SlackAdapter:
             handler = AsyncSocketModeHandler(self.app, self.settings.app_token)
             log.info("Slack Socket Mode connecting")
             try:
-                await handler.start_async()
+                await handler.start_async()  # type: ignore[no-untyped-call]
             finally:
-                await handler.close_async()
+                await handler.close_async()  # type: ignore[no-untyped-call]

@@ -57,9 +57,13 @@ class SlackPort:
     async def post(self, channel: str, text: str) -> MessageRef:
         data = await self._post(channel=channel, text=text)
         ts = str(data["ts"])
-        return MessageRef(self.platform, str(data.get("channel", channel)), ts, None, await self._permalink(channel, ts))
+        return MessageRef(
+            self.platform, str(data.get("channel", channel)), ts, None, await self._permalink(channel, ts)
+        )
 
-    async def open_thread(self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()) -> MessageRef:
+    async def open_thread(
+        self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()
+    ) -> MessageRef:
         """Slack threads hang off a message: the root message is the thread."""
         data = await self._post(channel=channel, text=text)
         ts = str(data["ts"])
@@ -101,7 +105,10 @@ class SlackPort:
             profile = user.get("profile") or {}
             info = UserInfo(
                 user_id=user_id,
-                display_name=profile.get("display_name") or user.get("real_name") or user.get("name") or user_id,
+                display_name=profile.get("display_name")
+                or user.get("real_name")
+                or user.get("name")
+                or user_id,
                 locale=user.get("locale"),
                 timezone=user.get("tz"),
                 email=profile.get("email"),

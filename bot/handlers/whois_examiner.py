@@ -46,9 +46,7 @@ async def handle_whois_examiner(event: CommandEvent, ctx: Context) -> Reply:
             text += "\n" + t.gettext("Subjects with members so far: {subjects}.").format(
                 subjects=ctx.port.escape(", ".join(known[:30]))
             )
-        text += "\n" + t.gettext(
-            "Are you an examiner? Ask a network admin to add you to the directory."
-        )
+        text += "\n" + t.gettext("Are you an examiner? Ask a network admin to add you to the directory.")
         return Reply(text)
     header = t.ngettext(
         "{count} examiner for {subject}:", "{count} examiners for {subject}:", len(found)

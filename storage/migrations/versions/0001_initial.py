@@ -38,7 +38,9 @@ def upgrade() -> None:
     op.create_index("ix_identities_member_id", "identities", ["member_id"])
     op.create_table(
         "profiles",
-        sa.Column("member_id", sa.Integer(), sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "member_id", sa.Integer(), sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("timezone", sa.String(64)),
         sa.Column("region", sa.String(100)),
         sa.Column("school", sa.String(200)),

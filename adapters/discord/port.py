@@ -1,0 +1,140 @@
+"""ChatPort over discord.py. Bots cannot open group DMs or send ephemeral messages outside an
+interaction, so those capabilities are absent and the core falls back (private threads, DMs)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import discord
+
+from bot.events import Conversation, Platform
+from bot.port import Capability, MessageRef, UserInfo
+from bot.safety import defuse_mass_mentions
+
+NO_PINGS = discord.AllowedMentions.none()
+_MENTION_MARKUP = re.compile(r"<(?=[@#]|/|:|a:)")  # <@id> <@!id> <@&role> <#channel> </cmd:id> emoji
+MESSAGE_LIMIT = 2000
+THREAD_NAME_LIMIT = 100
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Discord caps a message at 2,000 characters: split on line breaks, hard-cut only giant lines."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+class DiscordPort:
+    platform = Platform.DISCORD
+    capabilities = frozenset(
+        {
+            Capability.THREADS,
+            Capability.FORUM_POSTS,
+            Capability.DM,
+            Capability.PRIVATE_THREAD,
+            Capability.REACTIONS,
+            Capability.BUTTONS,
+            Capability.FILES,
+            Capability.TIME_TOKENS,
+        }
+    )
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def _channel(self, channel_id: str) -> Any:
+        channel = self.client.get_channel(int(channel_id))
+        if channel is None:
+            channel = await self.client.fetch_channel(int(channel_id))
+        return channel
+
+    async def _send(self, target: Any, text: str) -> discord.Message:
+        first: discord.Message | None = None
+        for chunk in split_message(text):
+            message = await target.send(chunk, allowed_mentions=NO_PINGS)
+            first = first or message
+        assert first is not None
+        return first
+
+    async def post(self, channel: str, text: str) -> MessageRef:
+        message = await self._send(await self._channel(channel), text)
+        return MessageRef(self.platform, channel, str(message.id), None, message.jump_url)
+
+    async def open_thread(
+        self, channel: str, text: str, *, title: str, tags: Sequence[str] = ()
+    ) -> MessageRef:
+        """A forum post (with matching tags) in a forum channel; else a thread on a new message."""
+        target = await self._channel(channel)
+        name = title[:THREAD_NAME_LIMIT] or "…"
+        if isinstance(target, discord.ForumChannel):
+            wanted = {t.casefold() for t in tags}
+            applied = [tag for tag in target.available_tags if tag.name.casefold() in wanted]
+            created = await target.create_thread(
+                name=name, content=split_message(text)[0], applied_tags=applied, allowed_mentions=NO_PINGS
+            )
+            return MessageRef(
+                self.platform,
+                channel,
+                str(created.message.id),
+                str(created.thread.id),
+                created.thread.jump_url,
+            )
+        message = await self._send(target, text)
+        thread = await message.create_thread(name=name)
+        return MessageRef(self.platform, channel, str(message.id), str(thread.id), message.jump_url)
+
+    async def reply_in_thread(self, thread: MessageRef, text: str) -> MessageRef:
+        target = await self._channel(thread.thread or thread.channel)
+        message = await self._send(target, text)
+        return MessageRef(self.platform, thread.channel, str(message.id), thread.thread, message.jump_url)
+
+    async def ephemeral(self, conversation: Conversation, user_id: str, text: str) -> None:
+        """Outside an interaction Discord has no ephemeral messages: a DM is the private fallback."""
+        await self.dm(user_id, text)
+
+    async def dm(self, user_id: str, text: str) -> MessageRef:
+        user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
+        message = await self._send(user, text)
+        return MessageRef(self.platform, str(message.channel.id), str(message.id), None, message.jump_url)
+
+    async def react(self, message: MessageRef, emoji: str) -> None:
+        channel = await self._channel(message.thread or message.channel)
+        await channel.get_partial_message(int(message.message_id)).add_reaction(emoji)
+
+    async def lookup_user(self, user_id: str) -> UserInfo | None:
+        try:
+            user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
+        except discord.HTTPException:
+            return None
+        return UserInfo(str(user.id), user.global_name or user.name)
+
+    def mention(self, user_id: str) -> str:
+        return f"<@{user_id}>"
+
+    def escape(self, text: str) -> str:
+        """No markup from user text survives as a mention, whatever the id length."""
+        return defuse_mass_mentions(_MENTION_MARKUP.sub("<\u200b", text))
+
+    def time_token(self, when: datetime, fallback: str) -> str:
+        return f"<t:{int(when.timestamp())}:f>"
+
+    def link(self, url: str, label: str) -> str:
+        return f"[{discord.utils.escape_markdown(label)}]({url})"

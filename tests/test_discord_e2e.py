@@ -1,0 +1,186 @@
+"""Discord end to end: the real discord.py client logs in to a local fake REST + gateway and serves
+interactions; the assertions are what a member would see."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from adapters.discord.adapter import DiscordAdapter
+from adapters.runtime import Runtime, build_runtime
+from bot.clock import ManualClock
+from bot.scheduling import ManualScheduler
+from storage.members import MemberInput
+from tests.conftest import make_config
+from tests.fakes.discord_server import GUILD_ID, QA_CHANNEL_ID, QA_FORUM_ID, FakeDiscord, pointed_at
+
+ASKER, HELPER, EXAMINER = 5001, 5002, 5003
+EPHEMERAL = 64
+
+
+@dataclass
+class DiscordWorld:
+    fake: FakeDiscord
+    runtime: Runtime
+    adapter: DiscordAdapter
+    clock: ManualClock
+    scheduler: ManualScheduler
+
+    async def interact(
+        self,
+        name: str,
+        options: dict[str, str | int],
+        *,
+        user: int = ASKER,
+        locale: str = "en-US",
+        followups: int | None = None,
+    ) -> dict[str, Any]:
+        """Run a slash command and return its (last) follow-up, as the member sees it."""
+        before = len(self.fake.followups)
+        await self.fake.send_interaction(name, options, user_id=user, locale=locale)
+        want = before + (followups or 1)
+        await self.fake.wait_for(lambda f: len(f.followups) >= want)
+        return self.fake.followups[want - 1]
+
+
+async def _world(sqlite_url: str, clock: ManualClock, qa: int) -> AsyncIterator[DiscordWorld]:
+    async with FakeDiscord() as fake:
+        for uid, name in ((ASKER, "ana"), (HELPER, "mei"), (EXAMINER, "kwame")):
+            fake.add_user(uid, name)
+        config = make_config(
+            sqlite_url,
+            discord={
+                "enabled": True,
+                "token": "fake-bot-token",
+                "guild_ids": [GUILD_ID],
+                "api_base_url": fake.api_base_url,
+                "gateway_url": fake.gateway_url,
+                "channels": {"qa": qa},
+            },
+        )
+        scheduler = ManualScheduler()
+        runtime = await build_runtime(config, clock=clock, scheduler=scheduler)
+        with pointed_at(fake):  # restores discord.py's endpoints after the test
+            adapter = DiscordAdapter(runtime, guild_ready_timeout=0.05)
+            await adapter.start(ready_within=10)
+            try:
+                yield DiscordWorld(fake, runtime, adapter, clock, scheduler)
+            finally:
+                await adapter.close()
+                await runtime.close()
+
+
+@pytest.fixture
+async def discord_world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[DiscordWorld]:
+    async for world in _world(sqlite_url, clock, QA_CHANNEL_ID):
+        yield world
+
+
+async def test_commands_are_synced_to_the_guild_with_typed_localized_options(
+    discord_world: DiscordWorld,
+) -> None:
+    fake = discord_world.fake
+    assert fake.synced_scope == f"guild:{GUILD_ID}"
+    by_name = {c["name"]: c for c in fake.commands}
+    assert set(by_name) == {"ask", "whois-examiner", "help"}
+    question = by_name["ask"]["options"][0]
+    assert (question["name"], question["type"], question["required"], question["max_length"]) == (
+        "question",
+        3,
+        True,
+        3000,
+    )
+    assert by_name["ask"]["description"] == "Ask the network a question"
+    assert by_name["ask"]["description_localizations"]["fr"] == "Poser une question au réseau"
+    assert by_name["ask"]["description_localizations"]["es-ES"] == "Hacer una pregunta a la red"
+
+
+async def test_ask_defers_posts_a_thread_and_follows_up_privately_with_the_link(
+    discord_world: DiscordWorld,
+) -> None:
+    fake = discord_world.fake
+    reply = await discord_world.interact(
+        "ask", {"question": "How do you run IA moderation? @everyone <@&77>"}
+    )
+
+    callback = fake.interaction_callbacks[-1]
+    assert callback["type"] == 5 and callback["data"]["flags"] == EPHEMERAL  # deferred, thinking, private
+    root = fake.messages[QA_CHANNEL_ID][0]
+    assert root["content"].startswith(f"Question from <@{ASKER}>:")
+    assert "@everyone" not in root["content"] and "<@&77>" not in root["content"]
+    thread = fake.threads[-1]
+    assert thread["parent_id"] == str(QA_CHANNEL_ID) and thread["name"].startswith(
+        "How do you run IA moderation?"
+    )
+
+    assert reply["flags"] == EPHEMERAL
+    assert reply["content"].startswith("Your question is posted in the Q&A channel.")
+    assert f"https://discord.com/channels/{GUILD_ID}/{QA_CHANNEL_ID}/{root['id']}" in reply["content"]
+    assert reply["allowed_mentions"] == {"parse": []}
+
+    stored = await discord_world.runtime.services.questions.by_thread("discord", str(thread["id"]))
+    assert stored is not None and stored.asker_user_id == str(ASKER)
+
+
+async def test_spanish_client_gets_spanish_answers(discord_world: DiscordWorld) -> None:
+    reply = await discord_world.interact("help", {}, locale="es-ES")
+    assert reply["content"].startswith("Conecto a educadores del IB")
+
+
+async def test_whois_examiner_mentions_members_and_shows_their_local_time(
+    discord_world: DiscordWorld,
+) -> None:
+    await discord_world.runtime.services.members.upsert(
+        MemberInput(
+            name="Kwame Mensah",
+            identities={"discord": str(EXAMINER)},
+            roles=["Examiner"],
+            subjects=["Biology"],
+            timezone="Asia/Tokyo",
+        ),
+        discord_world.clock.now(),
+    )
+    reply = await discord_world.interact("whois-examiner", {"subject": "biology"}, user=HELPER)
+    assert reply["content"].splitlines()[0] == "1 examiner for biology:"
+    assert f"<@{EXAMINER}>" in reply["content"]
+    assert "10:00\u202fPM their time (Asia/Tokyo)" in reply["content"]
+
+
+async def test_thread_replies_answer_the_question_and_silence_the_check_back(
+    discord_world: DiscordWorld,
+) -> None:
+    fake = discord_world.fake
+    await discord_world.interact("ask", {"question": "First question"})
+    first_thread = int(fake.threads[-1]["id"])
+    await discord_world.interact("ask", {"question": "Second question"})
+    second_thread = int(fake.threads[-1]["id"])
+
+    await fake.send_message(first_thread, "Here is how we do it", author_id=HELPER)
+    await discord_world.runtime.dispatcher.wait_handled("message", 1)
+    answered = await discord_world.runtime.services.questions.by_thread("discord", str(first_thread))
+    assert answered is not None and answered.first_answerer_user_id == str(HELPER)
+
+    discord_world.clock.advance(timedelta(minutes=10))
+    assert await discord_world.scheduler.run_due(discord_world.clock.now()) == 2
+    assert [m["content"] for m in fake.messages.get(first_thread, [])] == []
+    bumps = fake.messages[second_thread]
+    assert len(bumps) == 1 and "waited 10 minutes without an answer" in bumps[0]["content"]
+
+
+@pytest.fixture
+async def forum_world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[DiscordWorld]:
+    async for world in _world(sqlite_url, clock, QA_FORUM_ID):
+        yield world
+
+
+async def test_a_forum_qa_channel_gets_a_forum_post(forum_world: DiscordWorld) -> None:
+    reply = await forum_world.interact("ask", {"question": "Forum-style question?"})
+    post = forum_world.fake.threads[-1]
+    assert post["parent_id"] == str(QA_FORUM_ID) and post["name"] == "Forum-style question?"
+    starter = forum_world.fake.messages[int(post["id"])][0]
+    assert starter["content"].startswith(f"Question from <@{ASKER}>:")
+    assert f"https://discord.com/channels/{GUILD_ID}/{post['id']}" in reply["content"]
