@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -167,10 +168,8 @@ class MemberRepository:
             member = (await session.execute(stmt)).scalar_one_or_none()
             return _card(member) if member else None
 
-    async def find(
-        self, *, role_like: str | None = None, subject: str | None = None, limit: int = 50
-    ) -> list[MemberCard]:
-        """Listed members with a role containing `role_like` and exactly `subject` (both case-insensitive)."""
+    @staticmethod
+    def _matching(role_like: str | None, subject: str | None) -> Select[Any]:
         stmt = select(Member).where(Member.visibility == "listed")
         if role_like:
             stmt = stmt.where(
@@ -180,9 +179,22 @@ class MemberRepository:
             stmt = stmt.where(
                 Member.tags.any(and_(ProfileTag.kind == "subject", ProfileTag.norm == norm(subject)))
             )
-        stmt = stmt.order_by(Member.name, Member.id).limit(limit).options(*_LOAD)
+        return stmt
+
+    async def find(
+        self, *, role_like: str | None = None, subject: str | None = None, limit: int = 50
+    ) -> list[MemberCard]:
+        """Listed members with a role containing `role_like` and exactly `subject` (both case-insensitive)."""
+        stmt = (
+            self._matching(role_like, subject).order_by(Member.name, Member.id).limit(limit).options(*_LOAD)
+        )
         async with self._db.sessions() as session:
             return [_card(m) for m in (await session.execute(stmt)).scalars()]
+
+    async def count_matching(self, *, role_like: str | None = None, subject: str | None = None) -> int:
+        stmt = select(func.count()).select_from(self._matching(role_like, subject).subquery())
+        async with self._db.sessions() as session:
+            return int((await session.execute(stmt)).scalar_one())
 
     async def distinct_values(self, kind: str) -> list[str]:
         """Every value of one tag kind among listed members (for "did you mean" and help)."""

@@ -169,3 +169,20 @@ async def test_the_repl_prints_what_a_member_sees(runtime: Runtime) -> None:
     assert await session.handle_line("hello")
     assert out[-1].startswith("Type a command such as /help")
     assert not await session.handle_line("quit")
+
+
+async def test_more_than_ten_examiners_show_ten_and_say_how_many_more(
+    runtime: Runtime, clock: ManualClock
+) -> None:
+    from storage.members import MemberInput
+
+    for i in range(13):
+        await runtime.services.members.upsert(
+            MemberInput(name=f"Physicist {i:02d}", roles=["Examiner"], subjects=["Physics"]), clock.now()
+        )
+    port = ConsolePort()
+    reply = await ConsoleSession(runtime, port, out=lambda _: None).command("whois-examiner", "physics")
+    lines = reply.text.splitlines()
+    assert lines[0] == "13 examiners for physics:"
+    assert len([line for line in lines if line.startswith("• ")]) == 10
+    assert lines[1].startswith("• *Physicist 00*") and lines[-1] == "…and 3 more."

@@ -6,13 +6,16 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 
 from adapters.runtime import Runtime, build_runtime
 from adapters.slack.adapter import EVENTS_PATH, SlackAdapter
 from bot.clock import ManualClock
+from bot.commands import all_commands
 from bot.scheduling import ManualScheduler
 from storage.members import MemberInput
 from tests.conftest import make_config
@@ -186,3 +189,12 @@ async def test_unanswered_question_is_brought_up_once_and_answered_one_is_not(sl
     bumps = [c for c in slack.fake.calls_to("chat.postMessage") if c.get("thread_ts")]
     assert [b["thread_ts"] for b in bumps] == [unanswered_ts]
     assert "waited 10 minutes without an answer" in bumps[0]["text"]
+
+
+def test_the_manifest_declares_every_command_and_the_events_the_adapter_uses() -> None:
+    manifest = yaml.safe_load((Path(__file__).parents[1] / "adapters/slack/manifest.yml").read_text())
+
+    declared = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert declared == {f"/{c.name}" for c in all_commands()}
+    assert "message.channels" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {"commands", "chat:write", "users:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])

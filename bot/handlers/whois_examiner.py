@@ -37,10 +37,11 @@ def member_line(card: MemberCard, ctx: Context) -> str:
 async def handle_whois_examiner(event: CommandEvent, ctx: Context) -> Reply:
     t = ctx.t
     subject = " ".join(str(event.args.get("subject", "")).split())
-    found = await ctx.services.members.find(role_like="examiner", subject=subject, limit=200)
+    members = ctx.services.members
+    found = await members.find(role_like="examiner", subject=subject, limit=MAX_SHOWN)
     shown_subject = ctx.port.escape(subject)
     if not found:
-        known = await ctx.services.members.distinct_values("subject")
+        known = await members.distinct_values("subject")
         text = t.gettext("Nobody is listed as an examiner for {subject} yet.").format(subject=shown_subject)
         if known:
             text += "\n" + t.gettext("Subjects with members so far: {subjects}.").format(
@@ -48,12 +49,17 @@ async def handle_whois_examiner(event: CommandEvent, ctx: Context) -> Reply:
             )
         text += "\n" + t.gettext("Are you an examiner? Ask a network admin to add you to the directory.")
         return Reply(text)
-    header = t.ngettext(
-        "{count} examiner for {subject}:", "{count} examiners for {subject}:", len(found)
-    ).format(count=len(found), subject=shown_subject)
-    lines = [header, *(member_line(card, ctx) for card in found[:MAX_SHOWN])]
-    if len(found) > MAX_SHOWN:
-        lines.append(t.gettext("…and {count} more.").format(count=len(found) - MAX_SHOWN))
+    total = (
+        len(found)
+        if len(found) < MAX_SHOWN
+        else await members.count_matching(role_like="examiner", subject=subject)
+    )
+    header = t.ngettext("{count} examiner for {subject}:", "{count} examiners for {subject}:", total).format(
+        count=total, subject=shown_subject
+    )
+    lines = [header, *(member_line(card, ctx) for card in found)]
+    if total > MAX_SHOWN:
+        lines.append(t.gettext("…and {count} more.").format(count=total - MAX_SHOWN))
     return Reply("\n".join(lines))
 
 
