@@ -35,12 +35,3 @@ class ManualClock:
     def set(self, when: datetime) -> None:
         self._now = when.astimezone(UTC)
 
-
-def ensure_utc(value: datetime) -> datetime:
-    """Stored datetimes come back naive from SQLite: treat naive as UTC, convert aware ones."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-__all__ = ["Clock", "ManualClock", "SystemClock", "ensure_utc", "timedelta"]

@@ -16,6 +16,7 @@ from typing import Any
 from bot.commands import CommandSpec, Permission
 from bot.context import Context, Services, UserError
 from bot.events import Actor, CommandEvent, MessageEvent
+from bot.handlers.ask import on_thread_message
 from bot.i18n import N_, Translator, pick_locale
 from bot.jobs import JOB_HANDLERS, JobFailed
 from bot.port import ChatPort, Reply
@@ -100,8 +101,6 @@ class Dispatcher:
 
     async def message(self, event: MessageEvent, port: ChatPort) -> None:
         """Messages matter only inside Q&A threads for now: the first reply answers the question."""
-        from bot.handlers.ask import on_thread_message
-
         try:
             await on_thread_message(event, self.context(port, event.actor))
         except Exception:

@@ -57,11 +57,6 @@ class CommandEvent:
     event_id: str
     received_at: datetime
 
-    @property
-    def text(self) -> str:
-        value = self.args.get("text", "")
-        return value if isinstance(value, str) else str(value)
-
 
 @dataclass(frozen=True, slots=True)
 class MessageEvent:
