@@ -34,4 +34,3 @@ class ManualClock:
 
     def set(self, when: datetime) -> None:
         self._now = when.astimezone(UTC)
-
