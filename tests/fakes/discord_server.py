@@ -18,11 +18,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import unquote
 
 import yarl
 from aiohttp import BodyPartReader, WSMsgType, web
+
+from tests.fakes.server import LocalServer
 
 __all__ = [
     "ANNOUNCEMENTS_CHANNEL_ID",
@@ -239,7 +241,7 @@ def _truthy(value: str | None) -> bool:
     return value is not None and value.strip().lower() in {"1", "true", "yes"}
 
 
-class FakeDiscord:
+class FakeDiscord(LocalServer):
     """Fake Discord: one guild with #qa, a #qa-forum forum and #announcements, plus the bot user."""
 
     def __init__(self) -> None:
@@ -369,18 +371,6 @@ class FakeDiscord:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # ------------------------------------------------------------------ test-facing API
 

@@ -15,11 +15,12 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+
+from tests.fakes.server import LocalServer
 
 __all__ = ["FakeSlackAPI", "SlackCall"]
 
@@ -64,7 +65,7 @@ def _tz_offset_seconds(tz: str) -> int:
     return int(offset.total_seconds()) if offset is not None else 0
 
 
-class FakeSlackAPI:
+class FakeSlackAPI(LocalServer):
     """aiohttp server mimicking the Slack Web API methods the bot uses.
 
     Unknown methods answer ``unknown_method`` (and are still recorded) so a test notices when the
@@ -123,18 +124,6 @@ class FakeSlackAPI:
             await self._runner.cleanup()
         self._runner = None
         self._port = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def _origin(self) -> str:
