@@ -3,12 +3,16 @@ interactions; the assertions are what a member would see."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
 
 from adapters.discord.adapter import DiscordAdapter
 from adapters.runtime import Runtime, build_runtime
@@ -16,10 +20,20 @@ from bot.clock import ManualClock
 from bot.scheduling import ManualScheduler
 from storage.members import MemberInput
 from tests.conftest import make_config
-from tests.fakes.discord_server import GUILD_ID, QA_CHANNEL_ID, QA_FORUM_ID, FakeDiscord, pointed_at
+from tests.fakes.discord_server import GUILD_ID, QA_CHANNEL_ID, QA_FORUM_ID, FakeDiscord
 
 ASKER, HELPER, EXAMINER = 5001, 5002, 5003
 EPHEMERAL = 64
+
+
+@contextmanager
+def restored_endpoints() -> Iterator[None]:
+    """discord.py keeps its endpoints in class attributes: put them back after each test."""
+    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+    try:
+        yield
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
 @dataclass
@@ -64,7 +78,9 @@ async def _world(sqlite_url: str, clock: ManualClock, qa: int) -> AsyncIterator[
         )
         scheduler = ManualScheduler()
         runtime = await build_runtime(config, clock=clock, scheduler=scheduler)
-        with pointed_at(fake):  # restores discord.py's endpoints after the test
+        with restored_endpoints():
+            Route.BASE = "http://127.0.0.1:9/nowhere"  # only the config can lead the adapter to the fake
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL("ws://127.0.0.1:9/nowhere")
             adapter = DiscordAdapter(runtime, guild_ready_timeout=0.05)
             await adapter.start(ready_within=10)
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -198,3 +199,49 @@ def test_the_manifest_declares_every_command_and_the_events_the_adapter_uses() -
     assert declared == {f"/{c.name}" for c in all_commands()}
     assert "message.channels" in manifest["settings"]["event_subscriptions"]["bot_events"]
     assert {"commands", "chat:write", "users:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+async def test_socket_mode_receives_commands_over_the_websocket_and_acks_them(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    async with FakeSlackAPI() as fake:
+        fake.add_user("UASK", "ana", tz="America/Bogota", locale="fr-FR")
+        config = make_config(
+            sqlite_url,
+            slack={
+                "enabled": True,
+                "mode": "socket",
+                "bot_token": "xoxb-test",
+                "app_token": "xapp-test",
+                "api_base_url": fake.base_url,
+                "channels": {"qa": QA},
+            },
+        )
+        runtime = await build_runtime(config, clock=clock, scheduler=ManualScheduler())
+        serving = asyncio.create_task(SlackAdapter(runtime).serve_forever())
+        try:
+            await fake.wait_for_socket()
+            envelope = await fake.socket_send(
+                "slash_commands",
+                {
+                    "command": "/ask",
+                    "text": "Qui corrige les EE de chimie ?",
+                    "user_id": "UASK",
+                    "user_name": "ana",
+                    "channel_id": "CGENERAL",
+                    "team_id": "T0001",
+                    "trigger_id": "TS-1",
+                    "response_url": fake.response_url("socket-1"),
+                },
+            )
+            acks = await fake.wait_for_socket_acks(1)
+            assert acks[0]["envelope_id"] == envelope
+            posted = (await fake.wait_for_calls("chat.postMessage"))[0]
+            assert posted["channel"] == QA and "Qui corrige les EE de chimie ?" in posted["text"]
+            reply = (await fake.wait_for_responses())[0]
+            assert reply["text"].startswith("Votre question est publiée")
+            assert fake.calls_to("apps.connections.open")  # the app token opened the socket via api_base_url
+        finally:
+            serving.cancel()
+            await asyncio.gather(serving, return_exceptions=True)
+            await runtime.close()

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from tests.fakes.server import LocalServer
 
@@ -81,6 +81,10 @@ class FakeSlackAPI(LocalServer):
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: list[dict[str, Any]] = []
         """Messages posted via chat.postMessage (with their ``channel``), updated by chat.update."""
+        self.socket_acks: list[dict[str, Any]] = []
+        """Socket Mode: every frame the bot sent back (acks carry the envelope_id)."""
+        self._sockets: list[web.WebSocketResponse] = []
+        self._envelopes = 0
         self._failures: defaultdict[str, deque[str]] = defaultdict(deque)
         self._changed = asyncio.Condition()
         self._ts_counter = 0
@@ -100,6 +104,7 @@ class FakeSlackAPI(LocalServer):
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "apps.connections.open": lambda _params: {"url": f"ws://127.0.0.1:{self._port}/socket"},
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -112,6 +117,7 @@ class FakeSlackAPI(LocalServer):
         app.router.add_route("GET", "/api/{method}", self._handle_api)
         app.router.add_route("POST", "/api/{method}", self._handle_api)
         app.router.add_route("POST", "/response/{url_id}", self._handle_response_url)
+        app.router.add_route("GET", "/socket", self._handle_socket)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -120,6 +126,8 @@ class FakeSlackAPI(LocalServer):
         self._port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
         self._runner = None
@@ -216,6 +224,59 @@ class FakeSlackAPI(LocalServer):
                 f"{self.responses!r}"
             ) from None
         return list(self.responses)
+
+    # ------------------------------------------------------------------ Socket Mode
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode as Slack runs it: hello, then envelopes out and acks (with envelope_id) back."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0001"}}
+        )
+        await self._notify()
+        try:
+            async for frame in socket:
+                if frame.type == WSMsgType.TEXT:
+                    self.socket_acks.append(json.loads(frame.data))
+                    await self._notify()
+        finally:
+            self._sockets.remove(socket)
+            await self._notify()
+        return socket
+
+    async def wait_for_socket(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot has opened its Socket Mode connection."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: bool(self._sockets))
+        except TimeoutError:
+            raise AssertionError(f"no Socket Mode connection within {timeout}s") from None
+
+    async def socket_send(self, envelope_type: str, payload: dict[str, Any]) -> str:
+        """Push one envelope (slash_commands, events_api, interactive) to the connected bot."""
+        self._envelopes += 1
+        envelope_id = f"env-{self._envelopes}"
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": envelope_type,
+                "payload": payload,
+                "accepts_response_payload": envelope_type != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return envelope_id
+
+    async def wait_for_socket_acks(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: len(self.socket_acks) >= count)
+        except TimeoutError:
+            raise AssertionError(f"expected {count} Socket Mode ack(s), got {self.socket_acks!r}") from None
+        return list(self.socket_acks)
 
     # ------------------------------------------------------------------ HTTP plumbing
 
