@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.config import Config, ConfigError, load_config, resolve_path
@@ -38,6 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations")
     invite = add("discord-invite", "print the URL that adds the bot to a Discord server")
     invite.add_argument("--client-id", help="application id (default: read from the bot token)")
+    imp = add("import-members", "add or update members from a CSV file (see bot/data/members.example.csv)")
+    imp.add_argument("file", type=Path, help="the CSV file")
+    imp.add_argument("--skip-bad", action="store_true", help="import the good rows even if some are bad")
+    exp = add("export-members", "write every member to a CSV file (re-importable)")
+    exp.add_argument("file", type=Path, help="where to write")
+    report = add("school-report", "members as a share of staff per school, against the 20-30%% critical mass")
+    report.add_argument("--staff", type=Path, metavar="FILE.csv", help="school,staff counts to save and use")
+    report.add_argument("--png", type=Path, metavar="FILE.png", help="also draw the chart to this file")
+    report.add_argument("--school", help="one school only")
     return parser
 
 
@@ -68,6 +78,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "db":
         return _run_async(_db_upgrade(config))
+    if args.command in ("import-members", "export-members"):
+        from adapters import members_cli
+
+        if args.command == "import-members":
+            return _run_async(
+                members_cli.import_members(config, args.file, skip_bad=args.skip_bad, out=sys.stdout, err=sys.stderr)
+            )
+        return _run_async(members_cli.export_members(config, args.file, out=sys.stdout, err=sys.stderr))
+    if args.command == "school-report":
+        from adapters.reports_cli import school_report
+
+        return _run_async(
+            school_report(
+                config, staff_csv=args.staff, png=args.png, school=args.school, out=sys.stdout, err=sys.stderr
+            )
+        )
     if args.command == "console":
         return _run_async(_console(config, demo=args.demo))
     return _run_async(_run(config))

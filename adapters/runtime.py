@@ -10,6 +10,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import all_commands
 from bot.config import Config
 from bot.context import Services
+from bot.directory import DirectoryIndex
 from bot.dispatch import Dispatcher
 from bot.port import ChatPort
 from bot.scheduling import ManualScheduler
@@ -17,6 +18,7 @@ from storage.db import Database
 from storage.deliveries import DeliveryLedger
 from storage.members import MemberRepository
 from storage.questions import QuestionRepository
+from storage.schools import SchoolStaffRepository
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +55,16 @@ async def build_runtime(
     db = Database(config.database.url)
     await db.upgrade()
     sched = scheduler if scheduler is not None else ApschedulerScheduler(config.database.url)
+    members = MemberRepository(db)
     services = Services(
         config=config,
         clock=clock or SystemClock(),
-        members=MemberRepository(db),
+        members=members,
         questions=QuestionRepository(db),
         deliveries=DeliveryLedger(db),
         scheduler=sched,
+        directory=DirectoryIndex(members, db),
+        schools=SchoolStaffRepository(db),
     )
     dispatcher = Dispatcher(services, all_commands())
     sched.runner = dispatcher.run_job

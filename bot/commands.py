@@ -1,7 +1,9 @@
-"""Commands declared once: name, description, typed options, permission and handler.
+"""Commands declared once: name, description, typed options or sub-commands, permission, handler;
+plus the button actions and forms they use.
 
 Each adapter registers these with its platform (Bolt `app.command`, discord.py `CommandTree`, the
-console parser), so a command exists everywhere or nowhere.
+console parser), so a command exists everywhere or nowhere. Slack and the console take a
+sub-command as the first word of the text; Discord shows real sub-commands.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from bot.port import Reply
+from bot.port import Form, FormErrors, Reply
 
 if TYPE_CHECKING:
     from bot.context import Context
-    from bot.events import CommandEvent
+    from bot.events import ButtonEvent, CommandEvent, FormSubmitEvent
 
 
 class OptionType(StrEnum):
@@ -30,6 +32,11 @@ class Permission(StrEnum):
 
 
 Handler = Callable[["CommandEvent", "Context"], Awaitable[Reply]]
+FormOpener = Callable[["CommandEvent", "Context"], Awaitable[Form | None]]
+ActionHandler = Callable[["ButtonEvent", "Context"], Awaitable[Reply]]
+FormHandler = Callable[["FormSubmitEvent", "Context"], Awaitable[Reply | FormErrors]]
+
+SUBCOMMAND = "subcommand"
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,13 @@ class OptionSpec:
 
 
 @dataclass(frozen=True)
+class SubcommandSpec:
+    name: str
+    description: str
+    options: tuple[OptionSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class CommandSpec:
     name: str
     description: str
@@ -51,19 +65,69 @@ class CommandSpec:
     handler: Handler
     options: tuple[OptionSpec, ...] = ()
     permission: Permission = Permission.EVERYONE
+    subcommands: tuple[SubcommandSpec, ...] = ()
+    form: FormOpener | None = None  # when it returns a form, the adapter opens it instead of deferring
 
     def args_from_text(self, text: str) -> dict[str, Any]:
-        """Free text (Slack, console) → options: the whole text fills the first option."""
+        """Free text (Slack, console) → options: a leading sub-command word, then the rest fills the
+        first option."""
         text = text.strip()
-        if not self.options or not text:
-            return {}
-        return {self.options[0].name: text}
+        options = self.options
+        args: dict[str, Any] = {}
+        if self.subcommands:
+            word, _, rest = text.partition(" ")
+            sub = next((s for s in self.subcommands if s.name == word.lower()), None)
+            if sub is None:
+                if word:
+                    args[SUBCOMMAND] = word.lower()
+                return args
+            args[SUBCOMMAND] = sub.name
+            options, text = sub.options, rest.strip()
+        if options and text:
+            args[options[0].name] = text
+        return args
+
+    def required_options(self, args: dict[str, Any]) -> tuple[OptionSpec, ...]:
+        if not self.subcommands:
+            return self.options
+        sub = next((s for s in self.subcommands if s.name == args.get(SUBCOMMAND)), None)
+        return sub.options if sub else ()
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A button action: `action` is the id adapters round-trip with the button's value."""
+
+    action: str
+    handler: ActionHandler
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    form_id: str
+    handler: FormHandler
 
 
 def all_commands() -> tuple[CommandSpec, ...]:
     """Every command the bot offers, in help order."""
     from bot.handlers.ask import ASK
+    from bot.handlers.forget import FORGET_ME
     from bot.handlers.help import HELP
-    from bot.handlers.whois_examiner import WHOIS_EXAMINER
+    from bot.handlers.profile import PROFILE
+    from bot.handlers.school import SCHOOL_REPORT
+    from bot.handlers.whois import WHOIS, WHOIS_EXAMINER
 
-    return (ASK, WHOIS_EXAMINER, HELP)
+    return (ASK, WHOIS_EXAMINER, WHOIS, PROFILE, FORGET_ME, SCHOOL_REPORT, HELP)
+
+
+def all_actions() -> tuple[ActionSpec, ...]:
+    from bot.handlers.forget import FORGET_ACTIONS
+    from bot.handlers.whois import WHOIS_PAGE
+
+    return (WHOIS_PAGE, *FORGET_ACTIONS)
+
+
+def all_forms() -> tuple[FormSpec, ...]:
+    from bot.handlers.profile import PROFILE_FORM
+
+    return (PROFILE_FORM,)

@@ -87,6 +87,7 @@ class Config:
     qa: QASettings = field(default_factory=QASettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     admins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    schools: dict[str, int] = field(default_factory=dict)  # school name -> staff head-count
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         return user_id in self.admins.get(platform, ())
@@ -190,6 +191,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "qa": {"unanswered_check_minutes": _int_range(1, 7 * 24 * 60)},
     "console": {"user_id": _is_str, "display_name": _is_str, "locale": _locale, "timezone": _timezone},
     "admins": {"slack": _id_list, "discord": _id_list, "console": _id_list},
+    "schools": {},  # free keys: school name = staff count, checked below
 }
 
 ENV_SECRETS = {
@@ -240,6 +242,11 @@ def build_config(raw: dict[str, Any], *, source: str, env: Mapping[str, str]) ->
         values = raw.get(section, {})
         values = dict(values) if isinstance(values, dict) else {}
         for key, value in values.items():
+            if section == "schools":
+                problem = _int_range(1, 100_000)(value)
+                if problem:
+                    problems.append(f"{source}: [schools] {key!r}: staff count {problem}")
+                continue
             if key not in checks:
                 problems.append(f"{source}: [{section}] {key}: unknown key{_suggest(key, checks)}")
                 continue
@@ -249,7 +256,7 @@ def build_config(raw: dict[str, Any], *, source: str, env: Mapping[str, str]) ->
         for (sec, key), var in ENV_SECRETS.items():
             if sec == section and not values.get(key) and env.get(var):
                 values[key] = env[var]
-        sections[section] = {k: v for k, v in values.items() if k in checks}
+        sections[section] = {k: v for k, v in values.items() if k in checks or section == "schools"}
 
     slack_channels = _channels(sections["slack"].pop("channels", {}), "slack", source, str, problems)
     discord_channels = _channels(sections["discord"].pop("channels", {}), "discord", source, int, problems)
@@ -269,6 +276,7 @@ def build_config(raw: dict[str, Any], *, source: str, env: Mapping[str, str]) ->
         qa=QASettings(**sections["qa"]),
         console=ConsoleSettings(**sections["console"]),
         admins={k: tuple(str(x) for x in v) for k, v in sections["admins"].items()},
+        schools={str(k): int(v) for k, v in sections["schools"].items()},
     )
 
 

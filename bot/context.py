@@ -13,9 +13,11 @@ from bot.port import ChatPort
 from bot.scheduling import SchedulerPort
 
 if TYPE_CHECKING:
+    from bot.directory import DirectoryIndex
     from storage.deliveries import DeliveryLedger
     from storage.members import MemberRepository
     from storage.questions import QuestionRepository
+    from storage.schools import SchoolStaffRepository
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Services:
     questions: QuestionRepository
     deliveries: DeliveryLedger
     scheduler: SchedulerPort
+    directory: DirectoryIndex
+    schools: SchoolStaffRepository
     ports: dict[str, ChatPort] = field(default_factory=dict)
 
 

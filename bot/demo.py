@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.catalog import Catalogue, Kind
 from storage.members import MemberInput
 
 # name, roles, programmes, subjects, languages, time zone, region, school
@@ -221,8 +222,16 @@ _PEOPLE: list[tuple[str, str, str, str, str, str, str, str]] = [
 ]
 
 
+def _ids(catalogue: Catalogue, kind: Kind, text: str) -> list[str]:
+    terms, unknown = catalogue.resolve_many(kind, text)
+    if unknown:
+        raise ValueError(f"demo data: unknown {kind} {unknown[0].text!r}")
+    return [t.id for t in terms]
+
+
 def demo_members() -> list[MemberInput]:
-    """The sample people; the first is also reachable on the console as `ana`."""
+    """The sample people, as catalogue terms; each is reachable on the console by first name (`ana`)."""
+    catalogue = Catalogue.default()
     out = []
     for name, roles, programmes, subjects, languages, tz, region, school in _PEOPLE:
         handle = name.split()[0].lower().replace("í", "i").replace("é", "e")
@@ -231,10 +240,10 @@ def demo_members() -> list[MemberInput]:
                 name=name,
                 email=f"{handle}@example.org",
                 identities={"console": handle},
-                roles=[r for r in roles.split(";") if r],
-                programmes=[p for p in programmes.split(";") if p],
-                subjects=[s for s in subjects.split(";") if s],
-                languages=[lang for lang in languages.split(";") if lang],
+                roles=_ids(catalogue, "role", roles),
+                programmes=_ids(catalogue, "programme", programmes),
+                subjects=_ids(catalogue, "subject", subjects),
+                languages=_ids(catalogue, "language", languages),
                 timezone=tz,
                 region=region,
                 school=school,

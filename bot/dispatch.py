@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.commands import CommandSpec, Permission
+from bot.commands import SUBCOMMAND, CommandSpec, Permission, all_actions, all_forms
 from bot.context import Context, Services, UserError
-from bot.events import Actor, CommandEvent, MessageEvent
+from bot.events import Actor, ButtonEvent, CommandEvent, FormSubmitEvent, MessageEvent
 from bot.handlers.ask import on_thread_message
 from bot.i18n import N_, Translator, pick_locale
 from bot.jobs import JOB_HANDLERS, JobFailed
-from bot.port import ChatPort, Reply
+from bot.port import ChatPort, Form, FormErrors, Reply
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ class Dispatcher:
     def __init__(self, services: Services, commands: Sequence[CommandSpec]) -> None:
         self.services = services
         self.commands = {c.name: c for c in commands}
+        self.actions = {a.action: a for a in all_actions()}
+        self.forms = {f.form_id: f for f in all_forms()}
         self.handled: Counter[str] = Counter()  # "command", "message", "job": for metrics and tests
         self._changed = asyncio.Condition()
 
@@ -77,9 +79,7 @@ class Dispatcher:
                     name=port.escape(event.name[:40])
                 )
             )
-        if spec.permission is Permission.ADMIN and not self.services.config.is_admin(
-            event.actor.platform, event.actor.user_id
-        ):
+        if not self._allowed(spec, event.actor):
             return Reply(t.gettext("Only network admins can use /{name}.").format(name=spec.name))
         too_long = [k for k, v in event.args.items() if isinstance(v, str) and len(v) > MAX_INPUT_CHARS]
         if too_long:
@@ -88,7 +88,10 @@ class Dispatcher:
                     "That is {count} characters; please keep it under {limit}. Nothing was posted."
                 ).format(count=len(str(event.args[too_long[0]])), limit=MAX_INPUT_CHARS)
             )
-        missing = [o.name for o in spec.options if o.required and not str(event.args.get(o.name, "")).strip()]
+        if spec.subcommands and event.args.get(SUBCOMMAND) not in (None, *(s.name for s in spec.subcommands)):
+            return Reply(t.gettext(spec.usage))
+        required = spec.required_options(event.args)
+        missing = [o.name for o in required if o.required and not str(event.args.get(o.name, "")).strip()]
         if missing:
             return Reply(t.gettext(spec.usage))
         try:
@@ -98,6 +101,52 @@ class Dispatcher:
         except Exception:
             log.exception("command /%s failed (event %s)", event.name, event.event_id)
             return Reply(t.gettext(CRASH_MESSAGE))
+
+    def _allowed(self, spec: CommandSpec, actor: Actor) -> bool:
+        return spec.permission is Permission.EVERYONE or self.services.config.is_admin(actor.platform, actor.user_id)
+
+    async def form_for(self, event: CommandEvent, port: ChatPort) -> Form | None:
+        """The modal this command opens, if any; the adapter shows it instead of running the command."""
+        spec = self.commands.get(event.name)
+        if spec is None or spec.form is None or not self._allowed(spec, event.actor):
+            return None
+        try:
+            return await spec.form(event, self.context(port, event.actor))
+        except Exception:
+            log.exception("opening the form of /%s failed (event %s)", event.name, event.event_id)
+            return None
+
+    async def button(self, event: ButtonEvent, port: ChatPort) -> Reply:
+        """A pressed button; unknown or stale buttons get a plain explanation."""
+        ctx = self.context(port, event.actor)
+        try:
+            spec = self.actions.get(event.action_id)
+            if spec is None:
+                return Reply(ctx.t.gettext("This button is no longer active. Please run the command again."))
+            return await spec.handler(event, ctx)
+        except UserError as exc:
+            return Reply(exc.message)
+        except Exception:
+            log.exception("button %s failed (event %s)", event.action_id, event.event_id)
+            return Reply(ctx.t.gettext(CRASH_MESSAGE))
+        finally:
+            await self._count("button")
+
+    async def form_submit(self, event: FormSubmitEvent, port: ChatPort) -> Reply | FormErrors:
+        """A submitted modal: field errors go back to the form (nothing saved), else a reply."""
+        ctx = self.context(port, event.actor)
+        try:
+            spec = self.forms.get(event.form_id)
+            if spec is None:
+                return Reply(ctx.t.gettext("This form is no longer active. Please run the command again."))
+            return await spec.handler(event, ctx)
+        except UserError as exc:
+            return Reply(exc.message)
+        except Exception:
+            log.exception("form %s failed (event %s)", event.form_id, event.event_id)
+            return Reply(ctx.t.gettext(CRASH_MESSAGE))
+        finally:
+            await self._count("form")
 
     async def message(self, event: MessageEvent, port: ChatPort) -> None:
         """Messages matter only inside Q&A threads for now: the first reply answers the question."""

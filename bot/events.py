@@ -93,4 +93,17 @@ class ButtonEvent:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-Event = CommandEvent | MessageEvent | ReactionEvent | ButtonEvent
+@dataclass(frozen=True, slots=True)
+class FormSubmitEvent:
+    """A submitted modal: the form's id, its fields' values, and the context it was opened with."""
+
+    actor: Actor
+    conversation: Conversation
+    form_id: str
+    values: dict[str, str]
+    context: str
+    event_id: str
+    received_at: datetime
+
+
+Event = CommandEvent | MessageEvent | ReactionEvent | ButtonEvent | FormSubmitEvent

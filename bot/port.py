@@ -48,12 +48,74 @@ class UserInfo:
     email: str | None = None
 
 
+class ButtonStyle(StrEnum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button under a reply; pressing it sends `action` + `value` back to the core (stateless)."""
+
+    label: str
+    action: str
+    value: str
+    style: ButtonStyle = ButtonStyle.DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    data: bytes
+    title: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a command answers its invoker; ephemeral means only they see it."""
+    """What a command or button answers its invoker; ephemeral means only they see it.
+
+    `replace` asks the adapter to update the message whose button was pressed instead of adding one.
+    """
 
     text: str
     ephemeral: bool = True
+    buttons: tuple[Button, ...] = ()
+    replace: bool = False
+    attachment: Attachment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+    multiline: bool = False
+    required: bool = False
+    max_length: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A modal (Slack view, Discord modal). At most five fields: Discord's limit applies everywhere."""
+
+    form_id: str
+    title: str
+    submit_label: str
+    fields: tuple[FormField, ...]
+    context: str = ""  # opaque; comes back with the submission
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.fields) <= 5:
+            raise ValueError("a form has one to five fields")
+
+
+@dataclass(frozen=True, slots=True)
+class FormErrors:
+    """A rejected submission: field name → message. Nothing was saved."""
+
+    errors: dict[str, str]
 
 
 class ChatPort(Protocol):

@@ -1,30 +1,30 @@
-"""The member directory: upsert people with their identities and profile, look them up by tags."""
+"""The member directory: people with their identities, profile and tags (catalogue term ids).
+
+Every write also appends to the directory changelog, so in-memory indexes in any process can catch
+up by reloading only the members that changed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.db import Database
-from storage.models import Identity, Member, Profile, ProfileTag
+from storage.models import DirectoryChange, Identity, Member, Profile, ProfileTag
 
 TAG_KINDS = ("role", "programme", "subject", "language")
-
-
-def norm(value: str) -> str:
-    """The lookup form of a tag: trimmed, single-spaced, case-folded."""
-    return " ".join(value.split()).casefold()
+DEFAULT_WORK_START = 8 * 60
+DEFAULT_WORK_END = 20 * 60
 
 
 @dataclass(frozen=True)
 class MemberInput:
-    """Everything known about a person, as imported or edited; email or an identity identifies them."""
+    """Everything known about a person; email or an identity identifies them. Tags are term ids."""
 
     name: str
     email: str | None = None
@@ -40,11 +40,14 @@ class MemberInput:
     locale: str | None = None
     open_to_questions: bool = True
     visibility: str = "listed"
+    work_start: int = DEFAULT_WORK_START
+    work_end: int = DEFAULT_WORK_END
+    bio: str | None = None
 
 
 @dataclass(frozen=True)
 class MemberCard:
-    """A read-only view of a member for display and matching."""
+    """A read-only view of a member for display, ranking and export."""
 
     member_id: int
     name: str
@@ -57,21 +60,49 @@ class MemberCard:
     timezone: str | None
     region: str | None
     school: str | None
+    department: str | None
     locale: str | None
     open_to_questions: bool
     visibility: str
+    work_start: int = DEFAULT_WORK_START
+    work_end: int = DEFAULT_WORK_END
+    bio: str | None = None
+
+    def as_input(self) -> MemberInput:
+        """The card as an editable input (profile edits replace fields on this)."""
+        return MemberInput(
+            name=self.name,
+            email=self.email,
+            identities=dict(self.identities),
+            roles=self.roles,
+            programmes=self.programmes,
+            subjects=self.subjects,
+            languages=self.languages,
+            timezone=self.timezone,
+            region=self.region,
+            school=self.school,
+            department=self.department,
+            locale=self.locale,
+            open_to_questions=self.open_to_questions,
+            visibility=self.visibility,
+            work_start=self.work_start,
+            work_end=self.work_end,
+            bio=self.bio,
+        )
 
 
-def _card(m: Member) -> MemberCard:
+def card_from_rows(
+    m: Member, p: Profile | None, tags: Iterable[tuple[str, str]], ids: dict[str, str]
+) -> MemberCard:
+    """Assemble a card from loaded rows; tags are (kind, term) in insertion order."""
     by_kind: dict[str, list[str]] = {k: [] for k in TAG_KINDS}
-    for tag in sorted(m.tags, key=lambda t: t.id):
-        by_kind.setdefault(tag.kind, []).append(tag.value)
-    p = m.profile
+    for kind, term in tags:
+        by_kind.setdefault(kind, []).append(term)
     return MemberCard(
         member_id=m.id,
         name=m.name,
         email=m.email,
-        identities={i.platform: i.user_id for i in m.identities},
+        identities=ids,
         roles=tuple(by_kind["role"]),
         programmes=tuple(by_kind["programme"]),
         subjects=tuple(by_kind["subject"]),
@@ -79,18 +110,38 @@ def _card(m: Member) -> MemberCard:
         timezone=p.timezone if p else None,
         region=p.region if p else None,
         school=p.school if p else None,
+        department=p.department if p else None,
         locale=p.locale if p else None,
         open_to_questions=p.open_to_questions if p else False,
         visibility=m.visibility,
+        work_start=p.work_start if p else DEFAULT_WORK_START,
+        work_end=p.work_end if p else DEFAULT_WORK_END,
+        bio=p.bio if p else None,
     )
+
+
+def _card(m: Member) -> MemberCard:
+    tags = [(t.kind, t.term) for t in sorted(m.tags, key=lambda t: t.id)]
+    return card_from_rows(m, m.profile, tags, {i.platform: i.user_id for i in m.identities})
 
 
 _LOAD = (selectinload(Member.tags), selectinload(Member.profile), selectinload(Member.identities))
 
 
+async def record_change(session: AsyncSession, member_ids: Iterable[int]) -> None:
+    """Append to the changelog inside the caller's transaction."""
+    rows = [{"member_id": mid} for mid in member_ids]
+    if rows:
+        await session.execute(DirectoryChange.__table__.insert(), rows)
+
+
 class MemberRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    @property
+    def db(self) -> Database:
+        return self._db
 
     async def upsert(self, data: MemberInput, now: datetime) -> int:
         """Create or update one member (matched by email, then by any identity); returns its id."""
@@ -106,6 +157,7 @@ class MemberRepository:
             self._set_profile(member, data, now)
             self._set_tags(member, data)
             await session.flush()
+            await record_change(session, [member.id])
             return member.id
 
     async def _find(self, session: AsyncSession, data: MemberInput) -> Member | None:
@@ -137,24 +189,27 @@ class MemberRepository:
         p = member.profile
         p.timezone, p.region, p.school = data.timezone, data.region, data.school
         p.department, p.locale, p.open_to_questions = data.department, data.locale, data.open_to_questions
+        p.work_start, p.work_end, p.bio = data.work_start, data.work_end, data.bio
         p.updated_at = now
 
     @staticmethod
     def _set_tags(member: Member, data: MemberInput) -> None:
-        wanted: dict[tuple[str, str], str] = {}
+        wanted: list[tuple[str, str]] = []
         for kind, values in zip(
             TAG_KINDS, (data.roles, data.programmes, data.subjects, data.languages), strict=True
         ):
             for value in values:
-                if value.strip():
-                    wanted.setdefault((kind, norm(value)), " ".join(value.split()))
-        keep = [t for t in member.tags if (t.kind, t.norm) in wanted]
-        have = {(t.kind, t.norm) for t in keep}
-        for tag in keep:
-            tag.value = wanted[(tag.kind, tag.norm)]
-        member.tags[:] = keep + [
-            ProfileTag(kind=k, norm=n, value=v) for (k, n), v in wanted.items() if (k, n) not in have
-        ]
+                if value and (kind, value) not in wanted:
+                    wanted.append((kind, value))
+        keep = [t for t in member.tags if (t.kind, t.term) in wanted]
+        have = {(t.kind, t.term) for t in keep}
+        member.tags[:] = keep + [ProfileTag(kind=k, term=v) for k, v in wanted if (k, v) not in have]
+
+    async def get(self, member_id: int) -> MemberCard | None:
+        async with self._db.sessions() as session:
+            stmt = select(Member).where(Member.id == member_id).options(*_LOAD)
+            member = (await session.execute(stmt)).scalar_one_or_none()
+            return _card(member) if member else None
 
     async def get_by_identity(self, platform: str, user_id: str) -> MemberCard | None:
         async with self._db.sessions() as session:
@@ -168,45 +223,60 @@ class MemberRepository:
             member = (await session.execute(stmt)).scalar_one_or_none()
             return _card(member) if member else None
 
-    @staticmethod
-    def _matching(role_like: str | None, subject: str | None) -> Select[Any]:
-        stmt = select(Member).where(Member.visibility == "listed")
-        if role_like:
-            stmt = stmt.where(
-                Member.tags.any(and_(ProfileTag.kind == "role", ProfileTag.norm.contains(norm(role_like))))
+    async def set_visibility(self, member_id: int, visibility: str) -> None:
+        async with self._db.sessions() as session, session.begin():
+            await session.execute(update(Member).where(Member.id == member_id).values(visibility=visibility))
+            await record_change(session, [member_id])
+
+    async def delete(self, member_id: int) -> None:
+        """Remove a member with identities, profile and tags (the changelog tells caches)."""
+        async with self._db.sessions() as session, session.begin():
+            await session.execute(delete(ProfileTag).where(ProfileTag.member_id == member_id))
+            await session.execute(delete(Identity).where(Identity.member_id == member_id))
+            await session.execute(delete(Profile).where(Profile.member_id == member_id))
+            await session.execute(delete(Member).where(Member.id == member_id))
+            await record_change(session, [member_id])
+
+    async def cards(self, member_ids: Sequence[int] | None = None) -> list[MemberCard]:
+        """Cards for the given members (all members when None), in three set queries, not N."""
+        async with self._db.sessions() as session:
+            stmt = select(Member, Profile).outerjoin(Profile, Profile.member_id == Member.id)
+            tag_stmt = select(ProfileTag.member_id, ProfileTag.kind, ProfileTag.term).order_by(ProfileTag.id)
+            id_stmt = select(Identity.member_id, Identity.platform, Identity.user_id)
+            if member_ids is not None:
+                stmt = stmt.where(Member.id.in_(member_ids))
+                tag_stmt = tag_stmt.where(ProfileTag.member_id.in_(member_ids))
+                id_stmt = id_stmt.where(Identity.member_id.in_(member_ids))
+            rows = (await session.execute(stmt.order_by(Member.id))).all()
+            tags: dict[int, list[tuple[str, str]]] = {}
+            for mid, kind, term in (await session.execute(tag_stmt)).all():
+                tags.setdefault(mid, []).append((kind, term))
+            idents: dict[int, dict[str, str]] = {}
+            for mid, platform, user_id in (await session.execute(id_stmt)).all():
+                idents.setdefault(mid, {})[platform] = user_id
+        return [card_from_rows(m, p, tags.get(m.id, ()), idents.get(m.id, {})) for m, p in rows]
+
+    async def changes_since(self, version: int) -> tuple[int, set[int]]:
+        """(newest version, member ids changed after `version`)."""
+        async with self._db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(DirectoryChange.version, DirectoryChange.member_id).where(
+                        DirectoryChange.version > version
+                    )
+                )
+            ).all()
+        if not rows:
+            return version, set()
+        return max(v for v, _ in rows), {mid for _, mid in rows}
+
+    async def version(self) -> int:
+        async with self._db.sessions() as session:
+            return int(
+                (
+                    await session.execute(select(func.coalesce(func.max(DirectoryChange.version), 0)))
+                ).scalar_one()
             )
-        if subject:
-            stmt = stmt.where(
-                Member.tags.any(and_(ProfileTag.kind == "subject", ProfileTag.norm == norm(subject)))
-            )
-        return stmt
-
-    async def find(
-        self, *, role_like: str | None = None, subject: str | None = None, limit: int = 50
-    ) -> list[MemberCard]:
-        """Listed members with a role containing `role_like` and exactly `subject` (both case-insensitive)."""
-        stmt = (
-            self._matching(role_like, subject).order_by(Member.name, Member.id).limit(limit).options(*_LOAD)
-        )
-        async with self._db.sessions() as session:
-            return [_card(m) for m in (await session.execute(stmt)).scalars()]
-
-    async def count_matching(self, *, role_like: str | None = None, subject: str | None = None) -> int:
-        stmt = select(func.count()).select_from(self._matching(role_like, subject).subquery())
-        async with self._db.sessions() as session:
-            return int((await session.execute(stmt)).scalar_one())
-
-    async def distinct_values(self, kind: str) -> list[str]:
-        """Every value of one tag kind among listed members (for "did you mean" and help)."""
-        stmt = (
-            select(ProfileTag.value)
-            .join(Member)
-            .where(ProfileTag.kind == kind, Member.visibility == "listed")
-            .distinct()
-            .order_by(ProfileTag.value)
-        )
-        async with self._db.sessions() as session:
-            return list((await session.execute(stmt)).scalars())
 
     async def count(self) -> int:
         async with self._db.sessions() as session:

@@ -54,25 +54,27 @@ class Profile(Base):
     department: Mapped[str | None] = mapped_column(String(100))
     locale: Mapped[str | None] = mapped_column(String(10))
     open_to_questions: Mapped[bool] = mapped_column(Boolean, default=True)
+    work_start: Mapped[int] = mapped_column(Integer, default=8 * 60)  # minutes after local midnight
+    work_end: Mapped[int] = mapped_column(Integer, default=20 * 60)
+    bio: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     member: Mapped[Member] = relationship(back_populates="profile")
 
 
 class ProfileTag(Base):
-    """A role, programme, subject or language of a member; `norm` is the lowercase lookup key."""
+    """A role, programme, subject or language of a member, as a catalogue term id (bot/catalog.py)."""
 
     __tablename__ = "profile_tags"
     __table_args__ = (
-        UniqueConstraint("member_id", "kind", "norm", name="uq_profile_tag"),
-        Index("ix_profile_tags_kind_norm", "kind", "norm"),
+        UniqueConstraint("member_id", "kind", "term", name="uq_profile_tag"),
+        Index("ix_profile_tags_kind_term", "kind", "term"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # role | programme | subject | language
-    value: Mapped[str] = mapped_column(String(100))
-    norm: Mapped[str] = mapped_column(String(100))
+    term: Mapped[str] = mapped_column(String(64))
 
     member: Mapped[Member] = relationship(back_populates="tags")
 
@@ -109,3 +111,23 @@ class Delivery(Base):
     kind: Mapped[str] = mapped_column(String(50))
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SchoolStaff(Base):
+    """Staff head-count per school, for the critical-mass report (members as a share of staff)."""
+
+    __tablename__ = "school_staff"
+
+    school: Mapped[str] = mapped_column(String(200), primary_key=True)
+    staff: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DirectoryChange(Base):
+    """A changelog of directory writes: caches in any process reload only the members changed since
+    the version they hold (the highest `version` they have seen)."""
+
+    __tablename__ = "directory_changes"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(Integer)

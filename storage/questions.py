@@ -131,3 +131,35 @@ class QuestionRepository:
                 .values(first_answer_at=at, first_answerer_user_id=user_id)
             )
             return bool(getattr(result, "rowcount", 0))
+
+
+async def first_answer_counts(db: Database, since: datetime) -> dict[tuple[str, str], int]:
+    """How many questions each (platform, user id) answered first since `since`: helpfulness."""
+    from sqlalchemy import func
+
+    stmt = (
+        select(Question.platform, Question.first_answerer_user_id, func.count())
+        .where(Question.first_answer_at >= since, Question.first_answerer_user_id.is_not(None))
+        .group_by(Question.platform, Question.first_answerer_user_id)
+    )
+    async with db.sessions() as session:
+        return {(p, str(u)): int(n) for p, u, n in (await session.execute(stmt)).all()}
+
+
+async def anonymise(db: Database, identities: list[tuple[str, str]]) -> int:
+    """Keep the Q&A text, remove who asked and who answered (for /forget-me); returns rows touched."""
+    touched = 0
+    async with db.sessions() as session, session.begin():
+        for platform, user_id in identities:
+            asked = await session.execute(
+                update(Question)
+                .where(Question.platform == platform, Question.asker_user_id == user_id)
+                .values(asker_user_id="", asker_name="")
+            )
+            answered = await session.execute(
+                update(Question)
+                .where(Question.platform == platform, Question.first_answerer_user_id == user_id)
+                .values(first_answerer_user_id="")
+            )
+            touched += int(getattr(asked, "rowcount", 0)) + int(getattr(answered, "rowcount", 0))
+    return touched

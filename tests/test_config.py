@@ -10,6 +10,7 @@ import pytest
 
 from adapters.cli import main
 from bot.config import ConfigError, load_config, resolve_path
+from storage.migrate import head_revision
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,7 +99,7 @@ def test_db_upgrade_creates_and_migrates_a_new_sqlite_file(tmp_path: Path) -> No
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
-    assert "database is at revision 0001" in result.stdout
+    assert f"database is at revision {head_revision()}" in result.stdout
     assert (tmp_path / "new.db").exists()
 
 
@@ -116,6 +117,6 @@ def test_run_without_platforms_starts_the_console_on_sqlite_and_says_how_to_enab
     )
     assert result.returncode == 0, result.stderr
     assert "No Slack or Discord is enabled, so the console starts." in result.stdout
-    assert "Nobody is listed as an examiner for biology yet." in result.stdout
+    assert "Nobody in the directory matches examiner · Biology yet." in result.stdout
     assert (tmp_path / "iben-bot.db").exists()
     assert "Traceback" not in result.stderr

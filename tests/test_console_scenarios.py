@@ -30,22 +30,27 @@ def scheduler(runtime: Runtime) -> ManualScheduler:
     return runtime.scheduler
 
 
-async def test_whois_examiner_biology_lists_the_demo_examiners_with_their_local_time(
-    session: ConsoleSession,
-) -> None:
+async def test_whois_examiner_biology_ranks_demo_examiners_awake_now_first(session: ConsoleSession) -> None:
     reply = await session.command("whois-examiner", "Biology")
     lines = reply.text.splitlines()
-    assert lines[0] == "6 examiners for Biology:"
-    assert lines[1].startswith("• @ana: examiner, workshop leader · Biology · DP · Colegio Alameda, Europe")
-    assert "2:00\u202fPM their time (Europe/Madrid)" in lines[1]  # 13:00 UTC in March is 14:00 in Madrid
-    assert any("2:00\u202fAM their time (Pacific/Auckland)" in line for line in lines)
-    assert reply.ephemeral
+    assert lines[0] == "6 members match Examiner · Biology:"
+    # 13:00 UTC: Madrid, Casablanca, Accra and Buenos Aires are inside 08:00-20:00; Auckland and Shanghai not.
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "• @ana", "• @fatima", "• @kwame", "• @valentina", "• @ethan", "• @mei",
+    ]  # fmt: skip
+    assert lines[1] == (
+        "• @ana: Examiner, Workshop leader · Biology · DP · Colegio Alameda, Europe · "
+        "2:00\u202fPM their time (Europe/Madrid)"
+    )
+    assert reply.ephemeral and reply.buttons == ()
 
 
-async def test_unknown_subject_says_nobody_yet_and_how_to_be_added(session: ConsoleSession) -> None:
+async def test_unknown_subject_gets_did_you_mean_and_usage(session: ConsoleSession) -> None:
     reply = await session.command("whois-examiner", "Quantum basket weaving")
-    assert reply.text.startswith("Nobody is listed as an examiner for Quantum basket weaving yet.")
-    assert "Biology" in reply.text and "Ask a network admin to add you" in reply.text
+    assert reply.text.startswith("I don't know 'Quantum basket weaving'.")
+    assert "/whois-examiner <subject> [programme] [language]" in reply.text
+    typo = await session.command("whois-examiner", "biologi")
+    assert typo.text.startswith("6 members match Examiner · Biology")
 
 
 async def test_help_speaks_the_members_language(session: ConsoleSession) -> None:
@@ -171,18 +176,22 @@ async def test_the_repl_prints_what_a_member_sees(runtime: Runtime) -> None:
     assert not await session.handle_line("quit")
 
 
-async def test_more_than_ten_examiners_show_ten_and_say_how_many_more(
-    runtime: Runtime, clock: ManualClock
-) -> None:
+async def test_more_than_ten_results_page_with_buttons(runtime: Runtime, clock: ManualClock) -> None:
     from storage.members import MemberInput
 
     for i in range(13):
         await runtime.services.members.upsert(
-            MemberInput(name=f"Physicist {i:02d}", roles=["Examiner"], subjects=["Physics"]), clock.now()
+            MemberInput(name=f"Physicist {i:02d}", roles=["examiner"], subjects=["physics"]), clock.now()
         )
-    port = ConsolePort()
-    reply = await ConsoleSession(runtime, port, out=lambda _: None).command("whois-examiner", "physics")
-    lines = reply.text.splitlines()
-    assert lines[0] == "13 examiners for physics:"
-    assert len([line for line in lines if line.startswith("• ")]) == 10
-    assert lines[1].startswith("• *Physicist 00*") and lines[-1] == "…and 3 more."
+    session = ConsoleSession(runtime, ConsolePort(), out=lambda _: None)
+    first = await session.command("whois-examiner", "physics")
+    lines = first.text.splitlines()
+    assert lines[0] == "13 members match Examiner · Physics (page 1 of 2):"
+    assert len(lines) == 11 and lines[1].startswith("• *Physicist 00*")
+    assert [b.label for b in first.buttons] == ["Next ▶"]
+    second = await session.press(1)
+    assert second.replace and second.text.splitlines()[0] == "13 members match Examiner · Physics (page 2 of 2):"
+    assert [line[:15] for line in second.text.splitlines()[1:]] == ["• *Physicist 10", "• *Physicist 11", "• *Physicist 12"]
+    assert [b.label for b in second.buttons] == ["◀ Previous"]
+    back = await session.press(1)
+    assert back.text == first.text

@@ -6,23 +6,30 @@ same dispatch path as Slack and Discord.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from adapters.console.port import ConsolePort, Posted
 from adapters.runtime import Runtime
-from bot.events import Actor, CommandEvent, Conversation, ConversationKind, MessageEvent, Platform
+from bot.events import Actor, ButtonEvent, CommandEvent, Conversation, ConversationKind, MessageEvent, Platform
 from bot.i18n import Translator
-from bot.port import Reply, UserInfo
+from bot.port import Button, Reply, UserInfo
 
 Printer = Callable[[str], None]
 
 
 class ConsoleSession:
-    def __init__(self, runtime: Runtime, port: ConsolePort, *, out: Printer = print) -> None:
+    def __init__(
+        self, runtime: Runtime, port: ConsolePort, *, out: Printer = print, files_dir: Path | None = None
+    ) -> None:
         self.runtime = runtime
         self.port = port
         self.out = out
+        self.files_dir = files_dir or Path(tempfile.gettempdir()) / "iben-bot-files"
+        self.buttons: tuple[Button, ...] = ()
+        self.saved_files: list[Path] = []
         cfg = runtime.config
         self.actor = Actor(
             Platform.CONSOLE,
@@ -59,8 +66,10 @@ class ConsoleSession:
         if word in ("quit", "exit", ":q"):
             return False
         if word.startswith("/"):
-            reply = await self.command(word[1:].lower(), rest)
-            self.out(reply.text)
+            self.show(await self.command(word[1:].lower(), rest))
+            return True
+        if word == "press" and rest.strip().isdigit():
+            self.show(await self.press(int(rest.strip())))
             return True
         if word == "reply" and rest:
             thread, _, text = rest.partition(" ")
@@ -80,6 +89,39 @@ class ConsoleSession:
         )
         return True
 
+    def show(self, reply: Reply) -> None:
+        """Print a reply as the console renders it: text, numbered buttons, saved attachments."""
+        self.out(reply.text)
+        if reply.buttons:
+            self.out("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)) + "   (press N)")
+        if reply.attachment is not None:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / reply.attachment.filename
+            path.write_bytes(reply.attachment.data)
+            self.saved_files.append(path)
+            self.out(self.t.gettext("[file saved: {path}]").format(path=path))
+
+    async def press(self, number: int) -> Reply:
+        """Press button `number` (1-based) of the last reply that had buttons."""
+        if not 1 <= number <= len(self.buttons):
+            return Reply(self.t.gettext("There is no button {number} to press.").format(number=number))
+        button = self.buttons[number - 1]
+        event = ButtonEvent(
+            actor=self.actor,
+            conversation=Conversation(Platform.CONSOLE, "console", "general"),
+            action_id=button.action,
+            value=button.value,
+            message_id=None,
+            event_id=uuid.uuid4().hex,
+            received_at=self.runtime.services.clock.now(),
+        )
+        return self._remember(await self.runtime.dispatcher.button(event, self.port))
+
+    def _remember(self, reply: Reply) -> Reply:
+        self.replies.append(reply)
+        self.buttons = reply.buttons
+        return reply
+
     async def command(self, name: str, text: str) -> Reply:
         dispatcher = self.runtime.dispatcher
         spec = dispatcher.commands.get(name)
@@ -92,9 +134,7 @@ class ConsoleSession:
             event_id=uuid.uuid4().hex,
             received_at=self.runtime.services.clock.now(),
         )
-        reply = await dispatcher.command(event, self.port)
-        self.replies.append(reply)
-        return reply
+        return self._remember(await dispatcher.command(event, self.port))
 
     async def message(self, text: str, *, thread: str | None = None, channel: str = "qa") -> None:
         """Post as the current member (into a thread when given), as people do between commands."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import logging
 from typing import Any
 
@@ -14,10 +15,20 @@ from discord import app_commands
 from adapters.discord.endpoints import point_at
 from adapters.discord.port import NO_PINGS, DiscordPort, split_message
 from adapters.runtime import Runtime
-from bot.commands import CommandSpec, OptionType
+from bot.commands import SUBCOMMAND, CommandSpec, OptionSpec, OptionType
 from bot.dispatch import CRASH_MESSAGE
-from bot.events import Actor, CommandEvent, Conversation, ConversationKind, MessageEvent, Platform
+from bot.events import (
+    Actor,
+    ButtonEvent,
+    CommandEvent,
+    Conversation,
+    ConversationKind,
+    FormSubmitEvent,
+    MessageEvent,
+    Platform,
+)
 from bot.i18n import Translator, normalize_locale
+from bot.port import Button, ButtonStyle, Form, FormErrors, Reply
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +36,12 @@ _PYTHON_TYPES: dict[OptionType, type] = {
     OptionType.STRING: str,
     OptionType.INTEGER: int,
     OptionType.BOOLEAN: bool,
+}
+CUSTOM_ID_PREFIX = "iben:"
+_STYLES = {
+    ButtonStyle.DEFAULT: discord.ButtonStyle.secondary,
+    ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
+    ButtonStyle.DANGER: discord.ButtonStyle.danger,
 }
 _LOCALIZED = (
     app_commands.TranslationContextLocation.command_description,
@@ -46,6 +63,21 @@ class CatalogTranslator(app_commands.Translator):
             return None
         translated = Translator(lang).gettext(string.message)
         return translated[:100] if translated != string.message else None
+
+
+def _view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(
+            discord.ui.Button(
+                label=button.label[:80],
+                custom_id=f"{CUSTOM_ID_PREFIX}{button.action}:{button.value}"[:100],
+                style=_STYLES[button.style],
+            )
+        )
+    return view
 
 
 def _actor(interaction_user: discord.abc.User, locale: discord.Locale | None) -> Actor:
@@ -75,22 +107,39 @@ class DiscordAdapter:
             self.tree.add_command(self._command(spec))
         self.client.setup_hook = self._setup_hook  # type: ignore[method-assign]
         self.client.event(self.on_message)
+        self.client.event(self.on_interaction)
         self.ready = asyncio.Event()
         self.client.event(self.on_ready)
         self._connection: asyncio.Task[None] | None = None
 
-    def _command(self, spec: CommandSpec) -> app_commands.Command[Any, Any, None]:
-        """An application command whose typed parameters mirror the spec's options."""
+    def _command(self, spec: CommandSpec) -> app_commands.Command[Any, Any, None] | app_commands.Group:
+        """An application command (or a group of sub-commands) mirroring the spec."""
+        if not spec.subcommands:
+            return self._leaf(spec, spec.name, spec.description, spec.options, {})
+        group = app_commands.Group(name=spec.name, description=app_commands.locale_str(spec.description))
+        for sub in spec.subcommands:
+            group.add_command(self._leaf(spec, sub.name, sub.description, sub.options, {SUBCOMMAND: sub.name}))
+        return group
+
+    def _leaf(
+        self,
+        spec: CommandSpec,
+        name: str,
+        description: str,
+        option_specs: tuple[OptionSpec, ...],
+        fixed: dict[str, Any],
+    ) -> app_commands.Command[Any, Any, None]:
+        """One command whose typed parameters mirror the options."""
 
         async def callback(interaction: discord.Interaction, /, **options: Any) -> None:
-            await self._handle(spec, interaction, options)
+            await self._handle(spec, interaction, {**fixed, **options})
 
         params = [
             inspect.Parameter(
                 "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
             )
         ]
-        for option in spec.options:
+        for option in option_specs:
             annotation: Any = _PYTHON_TYPES[option.type]
             if option.type is OptionType.STRING and option.max_length:
                 annotation = app_commands.Range[str, None, option.max_length]
@@ -104,11 +153,9 @@ class DiscordAdapter:
             )
         callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-            o.name: app_commands.locale_str(o.description) for o in spec.options
+            o.name: app_commands.locale_str(o.description) for o in option_specs
         }
-        return app_commands.Command(
-            name=spec.name, description=app_commands.locale_str(spec.description), callback=callback
-        )
+        return app_commands.Command(name=name, description=app_commands.locale_str(description), callback=callback)
 
     async def _handle(
         self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
@@ -124,9 +171,103 @@ class DiscordAdapter:
             event_id=str(interaction.id),
             received_at=self.runtime.services.clock.now(),
         )
+        if spec.form is not None:  # a modal must be the first response: it cannot follow a defer
+            form = await self.runtime.dispatcher.form_for(event, self.port)
+            if form is not None:
+                await interaction.response.send_modal(self._modal(form))
+                return
+        await interaction.response.defer(ephemeral=True, thinking=True)  # within Discord's 3 s
         reply = await self.runtime.dispatcher.command(event, self.port)
-        for chunk in split_message(reply.text):
-            await interaction.followup.send(chunk, ephemeral=reply.ephemeral, allowed_mentions=NO_PINGS)
+        await self._send(interaction, reply)
+
+    async def _send(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """Follow-ups (split at 2,000 characters); buttons and the attachment go on the last one."""
+        chunks = split_message(reply.text)
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            kwargs: dict[str, Any] = {"ephemeral": reply.ephemeral, "allowed_mentions": NO_PINGS}
+            view = _view(reply.buttons) if last and reply.buttons else None
+            if view is not None:
+                kwargs["view"] = view
+            if last and reply.attachment is not None:
+                kwargs["file"] = discord.File(io.BytesIO(reply.attachment.data), filename=reply.attachment.filename)
+            await interaction.followup.send(chunk, **kwargs)
+            if view is not None:
+                view.stop()  # clicks are handled statelessly in on_interaction, even after a restart
+
+    def _modal(self, form: Form) -> discord.ui.Modal:
+        adapter = self
+
+        class FormModal(discord.ui.Modal):
+            async def on_submit(self, interaction: discord.Interaction) -> None:
+                values = {c.custom_id: c.value for c in self.children if isinstance(c, discord.ui.TextInput)}
+                await adapter._submit(form, interaction, values)
+
+        modal = FormModal(title=form.title[:45], custom_id=f"{CUSTOM_ID_PREFIX}form:{form.form_id}"[:100])
+        for field in form.fields:
+            modal.add_item(
+                discord.ui.TextInput(
+                    label=field.label[:45],
+                    custom_id=field.name,
+                    default=field.value[:4000] or None,
+                    placeholder=field.placeholder[:100] or None,
+                    style=discord.TextStyle.paragraph if field.multiline else discord.TextStyle.short,
+                    required=field.required,
+                    max_length=min(field.max_length, 4000),
+                )
+            )
+        return modal
+
+    async def _submit(self, form: Form, interaction: discord.Interaction, values: dict[str, str]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        event = FormSubmitEvent(
+            actor=_actor(interaction.user, interaction.locale),
+            conversation=Conversation(
+                Platform.DISCORD, str(interaction.guild_id or ""), str(interaction.channel_id or "")
+            ),
+            form_id=form.form_id,
+            values=values,
+            context=form.context,
+            event_id=str(interaction.id),
+            received_at=self.runtime.services.clock.now(),
+        )
+        result = await self.runtime.dispatcher.form_submit(event, self.port)
+        if isinstance(result, FormErrors):  # Discord modals cannot show field errors: list them
+            t = Translator(normalize_locale(interaction.locale.value))
+            lines = [t.gettext("Nothing was saved:")] + [f"• {k}: {v}" for k, v in result.errors.items()]
+            result = Reply("\n".join(lines))
+        await self._send(interaction, result)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Button presses on our messages (custom ids `iben:<action>:<value>`)."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if not custom_id.startswith(CUSTOM_ID_PREFIX):
+            return
+        action, _, value = custom_id.removeprefix(CUSTOM_ID_PREFIX).partition(":")
+        await interaction.response.defer()  # an update of the message the button is on
+        event = ButtonEvent(
+            actor=_actor(interaction.user, interaction.locale),
+            conversation=Conversation(
+                Platform.DISCORD, str(interaction.guild_id or ""), str(interaction.channel_id or "")
+            ),
+            action_id=action,
+            value=value,
+            message_id=str(interaction.message.id) if interaction.message else None,
+            event_id=str(interaction.id),
+            received_at=self.runtime.services.clock.now(),
+        )
+        reply = await self.runtime.dispatcher.button(event, self.port)
+        if reply.replace:
+            view = _view(reply.buttons)
+            await interaction.edit_original_response(
+                content=split_message(reply.text)[0], view=view, allowed_mentions=NO_PINGS
+            )
+            if view is not None:
+                view.stop()
+        else:
+            await self._send(interaction, reply)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

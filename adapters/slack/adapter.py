@@ -6,7 +6,9 @@ Serves Socket Mode (app token) or HTTP mode (`/slack/events` on host:port, signa
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from typing import Any
 
 from aiohttp import web
@@ -16,10 +18,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.runtime import Runtime
 from adapters.slack.port import SlackPort
+from adapters.slack.render import action_name, form_values, form_view, reply_blocks
 from bot.commands import CommandSpec
 from bot.dispatch import CRASH_MESSAGE
-from bot.events import Actor, CommandEvent, Conversation, ConversationKind, MessageEvent, Platform
+from bot.events import (
+    Actor,
+    ButtonEvent,
+    CommandEvent,
+    Conversation,
+    ConversationKind,
+    FormSubmitEvent,
+    MessageEvent,
+    Platform,
+)
 from bot.i18n import Translator
+from bot.port import FormErrors, Reply
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +57,8 @@ class SlackAdapter:
         for spec in runtime.dispatcher.commands.values():
             self.app.command(f"/{spec.name}")(self._command_listener(spec))
         self.app.event("message")(self._on_message)
+        self.app.action(re.compile(r".+"))(self._on_action)
+        self.app.view(re.compile(r".+"))(self._on_view)
         self.app.error(self._on_error)
 
     async def _actor(self, user_id: str, fallback_name: str) -> Actor:
@@ -66,10 +81,82 @@ class SlackAdapter:
                 event_id=str(command.get("trigger_id") or f"{command.get('user_id')}:{command.get('text')}"),
                 received_at=self.runtime.services.clock.now(),
             )
+            form = await self.runtime.dispatcher.form_for(event, self.port)
+            if form is not None:
+                metadata = {"channel": event.conversation.channel}
+                await self.port.client.views_open(trigger_id=command["trigger_id"], view=form_view(form, metadata))
+                return
             reply = await self.runtime.dispatcher.command(event, self.port)
-            await respond(text=reply.text, response_type="ephemeral" if reply.ephemeral else "in_channel")
+            await self._deliver(reply, respond, actor.user_id)
 
         return listener
+
+    async def _deliver(self, reply: Reply, respond: Any, user_id: str, *, replace: bool = False) -> None:
+        """Send a reply through response_url; an attachment goes to the user's DM (Slack has no
+        ephemeral files)."""
+        text = reply.text
+        if reply.attachment is not None:
+            opened = await self.port.client.conversations_open(users=[user_id])
+            await self.port.client.files_upload_v2(
+                channel=opened["channel"]["id"],
+                content=reply.attachment.data,
+                filename=reply.attachment.filename,
+                title=reply.attachment.title or reply.attachment.filename,
+            )
+            note = Translator(self.runtime.config.bot.default_locale)
+            text += "\n" + note.gettext("(I sent the file to you in a direct message.)")
+        kwargs: dict[str, Any] = {"text": text, "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
+        blocks = reply_blocks(Reply(text, buttons=reply.buttons))
+        if blocks is not None:
+            kwargs["blocks"] = blocks
+        if replace:
+            kwargs["replace_original"] = True
+        await respond(**kwargs)
+
+    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        await ack()
+        user = body.get("user") or {}
+        actor = await self._actor(str(user.get("id", "")), str(user.get("username", "")))
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+        event = ButtonEvent(
+            actor=actor,
+            conversation=Conversation(Platform.SLACK, str((body.get("team") or {}).get("id", "")), str(channel)),
+            action_id=action_name(str(action.get("action_id", ""))),
+            value=str(action.get("value", "")),
+            message_id=str((body.get("container") or {}).get("message_ts") or "") or None,
+            event_id=str(body.get("trigger_id") or action.get("action_ts", "")),
+            received_at=self.runtime.services.clock.now(),
+        )
+        reply = await self.runtime.dispatcher.button(event, self.port)
+        await self._deliver(reply, respond, actor.user_id, replace=reply.replace)
+
+    async def _on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """A submitted modal: field errors stay in the modal; otherwise close it and tell the user."""
+        user = body.get("user") or {}
+        actor = await self._actor(str(user.get("id", "")), str(user.get("username", "")))
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+        except json.JSONDecodeError:
+            metadata = {}
+        channel = str(metadata.get("channel", ""))
+        event = FormSubmitEvent(
+            actor=actor,
+            conversation=Conversation(Platform.SLACK, str((body.get("team") or {}).get("id", "")), channel),
+            form_id=str(view.get("callback_id", "")),
+            values=form_values(view),
+            context=str(metadata.get("context", "")),
+            event_id=str(view.get("id", "")) + ":" + str(view.get("hash", "")),
+            received_at=self.runtime.services.clock.now(),
+        )
+        result = await self.runtime.dispatcher.form_submit(event, self.port)
+        if isinstance(result, FormErrors):
+            await ack(response_action="errors", errors=result.errors)
+            return
+        await ack()
+        try:
+            await self.port.ephemeral(event.conversation, actor.user_id, result.text)
+        except Exception:  # not in that channel: a DM always reaches them
+            await self.port.dm(actor.user_id, result.text)
 
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """Only human messages count; bots (including us) and edits are ignored."""

@@ -81,6 +81,8 @@ class FakeSlackAPI(LocalServer):
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: list[dict[str, Any]] = []
         """Messages posted via chat.postMessage (with their ``channel``), updated by chat.update."""
+        self.uploads: dict[str, dict[str, Any]] = {}
+        """files_upload_v2: file id → {"filename", "data", "title", "channel"} once completed."""
         self.socket_acks: list[dict[str, Any]] = []
         """Socket Mode: every frame the bot sent back (acks carry the envelope_id)."""
         self._sockets: list[web.WebSocketResponse] = []
@@ -105,6 +107,8 @@ class FakeSlackAPI(LocalServer):
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "apps.connections.open": lambda _params: {"url": f"ws://127.0.0.1:{self._port}/socket"},
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -118,6 +122,7 @@ class FakeSlackAPI(LocalServer):
         app.router.add_route("POST", "/api/{method}", self._handle_api)
         app.router.add_route("POST", "/response/{url_id}", self._handle_response_url)
         app.router.add_route("GET", "/socket", self._handle_socket)
+        app.router.add_route("POST", "/upload/{file_id}", self._handle_upload)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -224,6 +229,34 @@ class FakeSlackAPI(LocalServer):
                 f"{self.responses!r}"
             ) from None
         return list(self.responses)
+
+    # ------------------------------------------------------------------ files (upload v2)
+
+    def _files_get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{len(self.uploads) + 1:04d}"
+        self.uploads[file_id] = {"filename": params.get("filename"), "data": b"", "channel": None}
+        return {"upload_url": f"{self._origin}/upload/{file_id}", "file_id": file_id}
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="no such upload")
+        self.uploads[file_id]["data"] = await request.read()
+        return web.Response(text="OK - " + str(len(self.uploads[file_id]["data"])))
+
+    def _files_complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files") or []
+        if isinstance(files, str):
+            files = json.loads(files)
+        done = []
+        for item in files:
+            upload = self.uploads.get(str(item.get("id")))
+            if upload is None:
+                return {"ok": False, "error": "file_not_found"}
+            upload["title"] = item.get("title")
+            upload["channel"] = params.get("channel_id")
+            done.append({"id": item.get("id"), "title": item.get("title"), "name": upload["filename"]})
+        return {"files": done}
 
     # ------------------------------------------------------------------ Socket Mode
 

@@ -1,0 +1,311 @@
+"""The directory index: every listed member in memory, as numpy columns, for fast expert lookup.
+
+`/whois` must answer in a few milliseconds at 100,000 profiles, so matching and ranking are vector
+operations over boolean masks (one per catalogue term) instead of SQL per query. The index stays
+fresh through the database's directory changelog: at most once per `refresh_seconds` it reloads only
+the members changed since the version it holds (any process's writes, so several instances agree),
+and at once after this process's own writes (`mark_dirty`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+
+from storage.db import Database
+from storage.members import MemberCard, MemberRepository
+from storage.questions import first_answer_counts
+
+HELPFUL_WINDOW = timedelta(days=90)
+HELPFUL_REFRESH_SECONDS = 60.0
+Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    """What to look for, as catalogue term ids. `role_family` widens `roles` (examiner → moderator…)."""
+
+    roles: tuple[str, ...] = ()
+    role_family: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    programmes: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.roles or self.role_family or self.subjects or self.programmes or self.languages)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    cards: list[MemberCard]
+
+
+class DirectoryIndex:
+    def __init__(
+        self,
+        members: MemberRepository,
+        db: Database,
+        *,
+        refresh_seconds: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._members = members
+        self._db = db
+        self._refresh_seconds = refresh_seconds
+        self._monotonic = monotonic
+        self.version = -1
+        self._checked_at = -1e18
+        self._helpful_at = -1e18
+        self._dirty = True
+        self._slots: dict[int, int] = {}
+        self._cards: list[MemberCard | None] = []
+        self._identity: dict[tuple[str, str], int] = {}
+        self._zones: list[str] = ["UTC"]
+        self._zone_ids: dict[str, int] = {"UTC": 0}
+        self._offset_cache: tuple[int, npt.NDArray[np.int64]] | None = None
+        self._size = 0
+        self._capacity = 0
+        self._valid: Bools = np.zeros(0, bool)
+        self._has_zone: Bools = np.zeros(0, bool)
+        self._open: Bools = np.zeros(0, bool)
+        self._start: Ints = np.zeros(0, np.int64)
+        self._end: Ints = np.zeros(0, np.int64)
+        self._zone: Ints = np.zeros(0, np.int64)
+        self._helpful: Ints = np.zeros(0, np.int64)
+        self._name_rank: Ints = np.zeros(0, np.int64)
+        self._masks: dict[tuple[str, str], Bools] = {}
+
+    # ---------------------------------------------------------------- freshness
+
+    def mark_dirty(self) -> None:
+        """This process wrote to the directory: the next lookup catches up first."""
+        self._dirty = True
+
+    async def refresh(self, now: datetime) -> None:
+        tick = self._monotonic()
+        if self.version < 0:
+            self.version = await self._members.version()
+            self._load(await self._members.cards())
+        elif self._dirty or tick - self._checked_at >= self._refresh_seconds:
+            version, changed = await self._members.changes_since(self.version)
+            if changed:
+                self._apply(changed, await self._members.cards(sorted(changed)))
+            self.version = version
+        else:
+            return
+        self._dirty = False
+        self._checked_at = tick
+        if tick - self._helpful_at >= HELPFUL_REFRESH_SECONDS:
+            await self._refresh_helpful(now)
+            self._helpful_at = tick
+
+    async def _refresh_helpful(self, now: datetime) -> None:
+        counts = await first_answer_counts(self._db, now - HELPFUL_WINDOW)
+        self._helpful[:] = 0
+        for key, n in counts.items():
+            member_id = self._identity.get(key)
+            if member_id is not None and member_id in self._slots:
+                self._helpful[self._slots[member_id]] += n
+
+    # ---------------------------------------------------------------- storage of columns
+
+    def _grow(self, needed: int) -> None:
+        if needed <= self._capacity:
+            return
+        capacity = max(needed, self._capacity * 2, 1024)
+
+        def grow(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+            out = np.zeros(capacity, a.dtype)
+            out[: len(a)] = a
+            return out
+
+        self._valid, self._has_zone, self._open = grow(self._valid), grow(self._has_zone), grow(self._open)
+        self._start, self._end, self._zone = grow(self._start), grow(self._end), grow(self._zone)
+        self._helpful, self._name_rank = grow(self._helpful), grow(self._name_rank)
+        self._masks = {k: grow(v) for k, v in self._masks.items()}
+        self._capacity = capacity
+
+    def _zone_id(self, name: str | None) -> int | None:
+        if not name:
+            return None
+        if name not in self._zone_ids:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                return None
+            self._zone_ids[name] = len(self._zones)
+            self._zones.append(name)
+            self._offset_cache = None
+        return self._zone_ids[name]
+
+    def _mask(self, kind: str, term: str) -> Bools:
+        key = (kind, term)
+        if key not in self._masks:
+            self._masks[key] = np.zeros(self._capacity, bool)
+        return self._masks[key]
+
+    def _clear_slot(self, slot: int) -> None:
+        old = self._cards[slot]
+        if old is not None:
+            for kind, terms in _tags(old):
+                for term in terms:
+                    self._masks[(kind, term)][slot] = False
+            for platform, user_id in old.identities.items():
+                self._identity.pop((platform, user_id), None)
+        self._valid[slot] = False
+        self._cards[slot] = None
+
+    def _put(self, card: MemberCard) -> None:
+        slot = self._slots.get(card.member_id)
+        if slot is None:
+            slot = self._size
+            self._size += 1
+            self._grow(self._size)
+            self._slots[card.member_id] = slot
+            self._cards.append(None)
+        else:
+            self._clear_slot(slot)
+        self._cards[slot] = card
+        for platform, user_id in card.identities.items():
+            self._identity[(platform, user_id)] = card.member_id
+        self._valid[slot] = card.visibility == "listed"
+        self._open[slot] = card.open_to_questions
+        self._start[slot], self._end[slot] = card.work_start, card.work_end
+        zone = self._zone_id(card.timezone)
+        self._has_zone[slot] = zone is not None
+        self._zone[slot] = zone or 0
+        for kind, terms in _tags(card):
+            for term in terms:
+                self._mask(kind, term)[slot] = True
+
+    def _rank_names(self) -> None:
+        names = [(c.name.casefold(), c.member_id) if c else ("\uffff", 0) for c in self._cards]
+        order = sorted(range(self._size), key=names.__getitem__)
+        self._name_rank[: self._size][order] = np.arange(self._size)
+
+    def _load(self, cards: Sequence[MemberCard]) -> None:
+        self._grow(len(cards))
+        for card in cards:
+            self._put(card)
+        self._rank_names()
+
+    def _apply(self, changed: set[int], cards: Sequence[MemberCard]) -> None:
+        found = {c.member_id for c in cards}
+        for member_id in changed - found:  # deleted
+            slot = self._slots.get(member_id)
+            if slot is not None:
+                self._clear_slot(slot)
+        for card in cards:
+            self._put(card)
+        self._rank_names()
+
+    # ---------------------------------------------------------------- lookup
+
+    def member_id_for(self, platform: str, user_id: str) -> int | None:
+        return self._identity.get((platform, user_id))
+
+    def _any(self, kind: str, terms: Sequence[str]) -> Bools:
+        out = np.zeros(self._size, bool)
+        for term in terms:
+            mask = self._masks.get((kind, term))
+            if mask is not None:
+                out |= mask[: self._size]
+        return out
+
+    def _count(self, kind: str, terms: Sequence[str]) -> Ints:
+        out = np.zeros(self._size, np.int64)
+        for term in terms:
+            mask = self._masks.get((kind, term))
+            if mask is not None:
+                out += mask[: self._size]
+        return out
+
+    def in_working_hours(self, now: datetime) -> Bools:
+        """Per member: is it inside their working hours now, in their own time zone?"""
+        minute = now.hour * 60 + now.minute
+        bucket = int(now.timestamp()) // 900  # offsets only change on quarter hours
+        if self._offset_cache is None or self._offset_cache[0] != bucket or len(self._offset_cache[1]) != len(
+            self._zones
+        ):
+            offsets = np.array(
+                [int((now.astimezone(ZoneInfo(z)).utcoffset() or timedelta()).total_seconds() // 60) for z in self._zones],
+                np.int64,
+            )
+            self._offset_cache = (bucket, offsets)
+        offsets = self._offset_cache[1]
+        n = self._size
+        local = (minute + offsets[self._zone[:n]]) % 1440
+        start, end = self._start[:n], self._end[:n]
+        inside = np.where(start <= end, (start <= local) & (local < end), (local >= start) | (local < end))
+        result: Bools = inside & self._has_zone[:n]
+        return result
+
+    def search(self, query: DirectoryQuery, now: datetime, *, offset: int = 0, limit: int = 10) -> SearchResult:
+        """Listed members matching `query`, best first.
+
+        Roles (with their family) and subjects filter; with neither, programmes and languages do.
+        Order: exact role and subject, then programme matches, language matches, open to questions,
+        inside working hours now, first answers in the last 90 days, then name.
+        """
+        n = self._size
+        if n == 0 or query.empty:
+            return SearchResult(0, [])
+        keep = self._valid[:n].copy()
+        family = query.role_family or query.roles
+        if family or query.subjects:
+            if family:
+                keep &= self._any("role", family)
+            if query.subjects:
+                keep &= self._any("subject", query.subjects)
+        else:
+            if query.programmes:
+                keep &= self._any("programme", query.programmes)
+            if query.languages:
+                keep &= self._any("language", query.languages)
+        candidates = np.flatnonzero(keep)
+        total = int(candidates.size)
+        if total == 0 or offset >= total:
+            return SearchResult(total, [])
+        exact = np.ones(n, bool)
+        if query.roles:
+            exact &= self._any("role", query.roles)
+        if query.subjects:
+            exact &= self._any("subject", query.subjects)
+        score = (
+            (exact.astype(np.int64) << 20)
+            | (np.minimum(self._count("programme", query.programmes), 3) << 18)
+            | (np.minimum(self._count("language", query.languages), 3) << 16)
+            | (self._open[:n].astype(np.int64) << 15)
+            | (self.in_working_hours(now).astype(np.int64) << 14)
+            | (np.minimum(self._helpful[:n], 255) << 6)
+        )
+        total_key = score[candidates] * (self._capacity + 1) + (self._capacity - self._name_rank[candidates])
+        wanted = min(total, offset + limit)
+        if wanted < total:
+            top = np.argpartition(-total_key, wanted - 1)[:wanted]
+        else:
+            top = np.arange(total)
+        ordered = top[np.argsort(-total_key[top], kind="stable")][offset:wanted]
+        cards = [self._cards[int(candidates[i])] for i in ordered]
+        return SearchResult(total, [c for c in cards if c is not None])
+
+    def __len__(self) -> int:
+        return int(self._valid[: self._size].sum())
+
+
+def _tags(card: MemberCard) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return (
+        ("role", card.roles),
+        ("programme", card.programmes),
+        ("subject", card.subjects),
+        ("language", card.languages),
+    )
