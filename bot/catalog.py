@@ -78,7 +78,7 @@ PROGRAMME_IDS: tuple[str, ...] = ("pyp", "myp", "dp", "cp")
 #: Words that join other words. Dropped only after the exact pass, so multi-word names keep them.
 STOP_WORDS: frozenset[str] = frozenset(
     {
-        # brief's list, en/fr/es
+        # the common core, en/fr/es
         "a", "an", "the", "in", "for", "of", "and", "or", "with", "who", "is",
         "de", "du", "des", "la", "le", "les", "en", "pour", "et", "ou",
         "el", "los", "las", "para", "y", "o", "con", "un", "una", "une", "que", "qui", "quien",
@@ -95,8 +95,8 @@ FILLER_WORDS: frozenset[str] = frozenset(
         "enseignant", "enseignante", "enseignants", "professeur", "professeure", "professeurs",
         "profesor", "profesora", "profesores", "docente", "docentes", "looking", "need", "needs",
         "find", "search", "searching", "want", "please", "hello", "hi", "thanks", "busco", "buscando",
-        "necesito", "cherche", "recherche", "besoin", "j", "ai", "je", "i", "we", "nous", "un", "someone",
-        "me", "my", "mi", "mon", "ma",
+        "necesito", "cherche", "recherche", "besoin", "j", "ai", "je", "i", "we", "nous", "me", "my", "mi",
+        "mon", "ma",
     }
 )  # fmt: skip
 
@@ -123,6 +123,8 @@ _MARKS = (
 )
 _WORD_RE = re.compile(rf"(?:[^\W_]|[{_MARKS}])+|&")
 _LIST_SEPARATORS = re.compile(r"[;\n]")
+_LIST_BREAK = re.compile(r"[,;\n|]")
+_MAX_COMMAS_IN_NAME = 5
 _LOCALE_TAG = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})+\s*$")
 
 
@@ -139,7 +141,7 @@ class Term:
 
     def name(self, locale: str) -> str:
         """The display name in a supported locale ("fr-FR" → French); English otherwise."""
-        return self.names[normalize_locale(locale)]
+        return self.names.get(normalize_locale(locale)) or self.names.get("en") or self.id
 
 
 @dataclass(frozen=True)
@@ -186,9 +188,13 @@ def _normalize_word(raw: str) -> tuple[str, ...]:
     if raw == "&":
         return ("and",)
     text = raw
-    for _ in range(2):  # twice: case-folding and decomposition can each expose the other's input
-        text = unicodedata.normalize("NFKD", text.casefold())
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    for _ in range(4):  # to a fixed point: case-folding and decomposition can each expose the other's input
+        folded = "".join(
+            ch for ch in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(ch)
+        )
+        if folded == text:
+            break
+        text = folded
     return tuple(word if word != "&" else "and" for word in _WORD_RE.findall(text))
 
 
@@ -488,7 +494,8 @@ class _Scan:
                 k += 1
 
     def _unknowns(self) -> list[Unknown]:
-        """Adjacent unknown words (with any stop words between them) become one Unknown."""
+        """Adjacent unknown words (with any stop words between them) become one Unknown, up to a
+        list separator."""
         words, unknown_at = self.words, self.unknown_at
         out: list[Unknown] = []
         i = 0
@@ -499,6 +506,8 @@ class _Scan:
             last = i
             k = i + 1
             while k < len(words) and (unknown_at[k] or self.status[k] == _SKIP):
+                if _LIST_BREAK.search(self.text, words[k - 1].end, words[k].start):
+                    break  # "Zürich, Physcal" are two unknowns
                 if unknown_at[k]:
                     last = k
                 k += 1
@@ -639,28 +648,33 @@ class Catalogue:
 
     def resolve(self, kind: Kind, text: str) -> Resolution:
         """One value of a known kind: exact key, else one confident match in the text, else suggestions."""
+        return self._resolve(kind, text)[0]
+
+    def _resolve(self, kind: Kind, text: str) -> tuple[Resolution, list[Term], list[Unknown]]:
+        """The resolution, plus every term of the kind found in the text and the words left unknown."""
         index = self._kind_index[kind]
         key = normalize(text)
         if not key:
-            return Resolution(None, (), False)
+            return Resolution(None, (), False), [], []
         exact = index.exact.get(key)
         if exact:
-            return Resolution(exact[0], (), True)
-        if kind == "language" and (tag := _LOCALE_TAG.match(text)):
+            return Resolution(exact[0], (), True), [exact[0]], []
+        if kind == "language" and (tag := _LOCALE_TAG.match(text)):  # "fr-FR", "es_419"
             coded = index.exact.get(tag.group(1).lower())
             if coded:
-                return Resolution(coded[0], (), False)
-        found, unknown = index.scan(text)
+                return Resolution(coded[0], (), False), [coded[0]], []
+        found, unknown = index.scan(text)  # "IB Biology HL", "examinor", "examiner and moderator"
         if len(found) == 1 and not unknown:
-            return Resolution(found[0], (), False)
+            return Resolution(found[0], (), False), found, []
         suggestions = [*found, *(s for u in unknown for s in u.suggestions), *index.suggest(key)]
-        return Resolution(None, tuple(_unique(suggestions)[:MAX_SUGGESTIONS]), False)
+        return Resolution(None, tuple(_unique(suggestions)[:MAX_SUGGESTIONS]), False), found, unknown
 
     def resolve_many(self, kind: Kind, text: str) -> tuple[list[Term], list[Unknown]]:
         """A ";"/","-separated list of one kind ("examiner; workshop leader"), in order, without repeats.
 
         Commas that belong to a name ("Créativité, activité, service") are kept: the longest run of
-        comma-separated parts that is an exact key wins before the parts are tried one by one.
+        comma-separated parts that is an exact key wins before the parts are tried one by one. A part
+        naming several terms ("examiner and moderator") gives them all; a part naming none is one Unknown.
         """
         index = self._kind_index[kind]
         terms: list[Term] = []
@@ -669,7 +683,7 @@ class Catalogue:
             parts = piece.split(",")
             i = 0
             while i < len(parts):
-                for j in range(min(len(parts), i + 6), i, -1):
+                for j in range(min(len(parts), i + _MAX_COMMAS_IN_NAME + 1), i, -1):
                     hit = index.exact.get(normalize(",".join(parts[i:j])))
                     if hit:
                         terms.append(hit[0])
@@ -678,17 +692,11 @@ class Catalogue:
                 else:
                     part = parts[i]
                     i += 1
-                    if not normalize(part):
-                        continue
-                    resolution = self.resolve(kind, part)
-                    if resolution.term is not None:
-                        terms.append(resolution.term)
-                        continue
-                    found, unknown = index.scan(part)
+                    resolution, found, unknown = self._resolve(kind, part)
                     if found:
                         terms.extend(found)
-                        unknowns.extend(unknown)
-                    else:
+                        unknowns.extend(unknown)  # "Biology, Madrid HL" → Madrid
+                    elif normalize(part):
                         unknowns.append(Unknown(part.strip(), resolution.suggestions))
         return _unique(terms), unknowns
 

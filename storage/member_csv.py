@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from zoneinfo import available_timezones
 
 from bot.catalog import Catalogue, Kind, Resolution, Term
@@ -331,9 +331,15 @@ def _timezone(value: str, report: _Report) -> str | None:
     zone = _zones().get(value.lower().replace(" ", "_"))
     if zone is not None:
         return zone
-    hint = _did_you_mean(value, sorted(_zones().values()))
+    hint = _zone_hint(value)
     report(f"{_short(value)} is not an IANA time zone{hint or ' (such as Europe/Madrid)'}")
     return None
+
+
+@lru_cache(maxsize=1024)
+def _zone_hint(value: str) -> str:
+    """Comparing with ~600 zone names is slow; a bad file tends to repeat the same bad zone."""
+    return _did_you_mean(value, sorted(_zones().values()))
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str:

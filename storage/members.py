@@ -155,8 +155,8 @@ class MemberRepository:
             member.visibility = data.visibility
             self._set_identities(member, data.identities)
             self._set_profile(member, data, now)
-            self._set_tags(member, data)
-            await session.flush()
+            await session.flush()  # the member has an id now
+            await self._write_tags(session, member.id, self._wanted_tags(data))
             await record_change(session, [member.id])
             return member.id
 
@@ -170,7 +170,8 @@ class MemberRepository:
             )
         if not clauses:
             return None
-        result = await session.execute(select(Member).where(or_(*clauses)).options(*_LOAD).limit(1))
+        stmt = select(Member).where(or_(*clauses)).limit(1)
+        result = await session.execute(stmt.options(selectinload(Member.profile), selectinload(Member.identities)))
         return result.scalar_one_or_none()
 
     @staticmethod
@@ -193,7 +194,19 @@ class MemberRepository:
         p.updated_at = now
 
     @staticmethod
-    def _set_tags(member: Member, data: MemberInput) -> None:
+    async def _write_tags(session: AsyncSession, member_id: int, wanted: list[tuple[str, str]]) -> None:
+        """Rewrite tags in the order given (a member's first subject is their main one), only if changed."""
+        stmt = select(ProfileTag.kind, ProfileTag.term).where(ProfileTag.member_id == member_id)
+        current = [tuple(row) for row in (await session.execute(stmt.order_by(ProfileTag.id))).all()]
+        if current == wanted:
+            return
+        await session.execute(delete(ProfileTag).where(ProfileTag.member_id == member_id))
+        if wanted:
+            rows = [{"member_id": member_id, "kind": k, "term": v} for k, v in wanted]
+            await session.execute(ProfileTag.__table__.insert(), rows)
+
+    @staticmethod
+    def _wanted_tags(data: MemberInput) -> list[tuple[str, str]]:
         wanted: list[tuple[str, str]] = []
         for kind, values in zip(
             TAG_KINDS, (data.roles, data.programmes, data.subjects, data.languages), strict=True
@@ -201,9 +214,7 @@ class MemberRepository:
             for value in values:
                 if value and (kind, value) not in wanted:
                     wanted.append((kind, value))
-        keep = [t for t in member.tags if (t.kind, t.term) in wanted]
-        have = {(t.kind, t.term) for t in keep}
-        member.tags[:] = keep + [ProfileTag(kind=k, term=v) for k, v in wanted if (k, v) not in have]
+        return wanted
 
     async def get(self, member_id: int) -> MemberCard | None:
         async with self._db.sessions() as session:

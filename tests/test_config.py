@@ -117,6 +117,6 @@ def test_run_without_platforms_starts_the_console_on_sqlite_and_says_how_to_enab
     )
     assert result.returncode == 0, result.stderr
     assert "No Slack or Discord is enabled, so the console starts." in result.stdout
-    assert "Nobody in the directory matches examiner · Biology yet." in result.stdout
+    assert "Nobody in the directory matches Examiner · Biology yet." in result.stdout
     assert (tmp_path / "iben-bot.db").exists()
     assert "Traceback" not in result.stderr

@@ -102,7 +102,7 @@ async def test_commands_are_synced_to_the_guild_with_typed_localized_options(
     fake = discord_world.fake
     assert fake.synced_scope == f"guild:{GUILD_ID}"
     by_name = {c["name"]: c for c in fake.commands}
-    assert set(by_name) == {"ask", "whois-examiner", "help"}
+    assert set(by_name) == {"ask", "whois-examiner", "whois", "profile", "forget-me", "school-report", "help"}
     question = by_name["ask"]["options"][0]
     assert (question["name"], question["type"], question["required"], question["max_length"]) == (
         "question",
@@ -154,14 +154,14 @@ async def test_whois_examiner_mentions_members_and_shows_their_local_time(
         MemberInput(
             name="Kwame Mensah",
             identities={"discord": str(EXAMINER)},
-            roles=["Examiner"],
-            subjects=["Biology"],
+            roles=["examiner"],
+            subjects=["biology"],
             timezone="Asia/Tokyo",
         ),
         discord_world.clock.now(),
     )
     reply = await discord_world.interact("whois-examiner", {"subject": "biology"}, user=HELPER)
-    assert reply["content"].splitlines()[0] == "1 examiner for biology:"
+    assert reply["content"].splitlines()[0] == "1 member matches Examiner · Biology:"
     assert f"<@{EXAMINER}>" in reply["content"]
     assert "10:00\u202fPM their time (Asia/Tokyo)" in reply["content"]
 

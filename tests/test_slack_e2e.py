@@ -126,8 +126,8 @@ async def test_whois_examiner_lists_members_with_mentions_and_local_time(slack: 
         MemberInput(
             name="Kwame Mensah",
             identities={"slack": "UKWAME"},
-            roles=["Examiner"],
-            subjects=["Biology"],
+            roles=["examiner"],
+            subjects=["biology"],
             timezone="Africa/Accra",
             school="Accra Intl",
         ),
@@ -135,7 +135,7 @@ async def test_whois_examiner_lists_members_with_mentions_and_local_time(slack: 
     )
     await slack.command("/whois-examiner", "biology", user="UHELP", trigger="T-who")
     reply = (await slack.fake.wait_for_responses())[0]
-    assert reply["text"].startswith("1 examiner for biology:")
+    assert reply["text"].startswith("1 member matches Examiner · Biology:")
     assert "<@UKWAME>" in reply["text"]
     assert "1:00\u202fPM their time (Africa/Accra)" in reply["text"]  # 13:00 UTC on the manual clock
 

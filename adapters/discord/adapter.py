@@ -160,7 +160,6 @@ class DiscordAdapter:
     async def _handle(
         self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
     ) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)  # within Discord's 3 s
         event = CommandEvent(
             actor=_actor(interaction.user, interaction.locale),
             conversation=Conversation(

@@ -467,6 +467,29 @@ class FakeDiscord(LocalServer):
             3, data, user_id=user_id, channel_id=channel_id, locale=locale, message_id=message_id
         )
 
+    async def send_modal_submit(
+        self,
+        custom_id: str,
+        values: dict[str, str],
+        *,
+        user_id: int,
+        channel_id: int = QA_CHANNEL_ID,
+        locale: str = "en-US",
+    ) -> int:
+        """Dispatch a modal submission (INTERACTION_CREATE type 5): one text input per action row."""
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()]
+        data = {"custom_id": custom_id, "components": rows}
+        return await self._dispatch_interaction(5, data, user_id=user_id, channel_id=channel_id, locale=locale)
+
+    def message_with_component(self, custom_id_prefix: str) -> dict[str, Any]:
+        """The newest message carrying a component whose custom id starts with the prefix."""
+        for message in reversed(list(self._message_index.values())):
+            for row in message.get("components") or []:
+                for component in row.get("components") or []:
+                    if str(component.get("custom_id", "")).startswith(custom_id_prefix):
+                        return message
+        raise AssertionError(f"no message has a component starting with {custom_id_prefix!r}")
+
     async def send_message(
         self, channel_id: int, content: str, *, author_id: int, message_id: int | None = None
     ) -> int:
