@@ -83,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.command == "import-members":
             return _run_async(
-                members_cli.import_members(config, args.file, skip_bad=args.skip_bad, out=sys.stdout, err=sys.stderr)
+                members_cli.import_members(
+                    config, args.file, skip_bad=args.skip_bad, out=sys.stdout, err=sys.stderr
+                )
             )
         return _run_async(members_cli.export_members(config, args.file, out=sys.stdout, err=sys.stderr))
     if args.command == "school-report":

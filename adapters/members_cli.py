@@ -44,39 +44,42 @@ async def import_members(
     except OSError as exc:
         print(f"iben-bot: cannot read {path}: {exc.strerror or exc}", file=err)
         return 2
-    catalogue = Catalogue.default()
-    rows, problems = parse_members_csv(data, catalogue)
-    if not rows:
-        if problems:
-            _print_problems(path, problems, err)
-            print("nothing was imported; fix the rows above", file=err)
-            return 1
-        print(f"Imported 0 members: {path} has no member rows.", file=out)
-        return 0
-
-    db = Database(config.database.url)
-    try:
-        await db.upgrade()
-        problems = sorted([*problems, *await find_conflicts(db, rows)], key=lambda p: p.row)
-        bad_rows = {p.row for p in problems}
-        fatal = any(p.row <= 1 for p in problems)  # the file or its header, not a data row
-        if problems:
-            _print_problems(path, problems, err)
-            if fatal or not skip_bad:
-                hint = "" if fatal else " or pass --skip-bad"
-                print(f"nothing was imported; fix the rows above{hint}", file=err)
-                return 1
-        good = [r.member for r in rows if r.row not in bad_rows]
-        if show_progress is None:
-            show_progress = len(good) > PROGRESS_THRESHOLD and err.isatty()
-        result = await _upsert(db, good, err, show_progress)
-    finally:
-        await db.dispose()
-    skipped = len(bad_rows)
+    rows, problems = parse_members_csv(data, Catalogue.default())
+    fatal = any(p.row <= 1 for p in problems)  # the file or its header: no row can be trusted
+    if fatal or (problems and not rows and not skip_bad):
+        return _refuse(path, problems, err, can_skip=not fatal)
+    result = ImportResult(0, 0, 0)
+    if rows:
+        db = Database(config.database.url)
+        try:
+            await db.upgrade()
+            problems = sorted([*problems, *await find_conflicts(db, rows)], key=lambda p: p.row)
+            if problems and not skip_bad:
+                return _refuse(path, problems, err, can_skip=True)
+            if problems:
+                _print_problems(path, problems, err)
+            bad_rows = {p.row for p in problems}
+            good = [r.member for r in rows if r.row not in bad_rows]
+            if show_progress is None:
+                show_progress = len(good) > PROGRESS_THRESHOLD and err.isatty()
+            result = await _upsert(db, good, err, show_progress)
+        finally:
+            await db.dispose()
+    elif problems:
+        _print_problems(path, problems, err)
+    skipped = len({p.row for p in problems})
     print(_summary(result, skipped), file=out)
     if skipped:
         print(f"skipped {_count(skipped, 'row')} with problems (listed above)", file=err)
     return 0
+
+
+def _refuse(path: Path, problems: list[RowProblem], err: TextIO, *, can_skip: bool) -> int:
+    """All or nothing: list what is wrong, write nothing, exit 1."""
+    _print_problems(path, problems, err)
+    hint = "fix the rows above or pass --skip-bad" if can_skip else "fix the file and try again"
+    print(f"nothing was imported; {hint}", file=err)
+    return 1
 
 
 async def _upsert(db: Database, rows: list[MemberInput], err: TextIO, show_progress: bool) -> ImportResult:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -26,6 +27,7 @@ HELPFUL_WINDOW = timedelta(days=90)
 HELPFUL_REFRESH_SECONDS = 60.0
 Bools = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.int64]
+G = TypeVar("G", bound=np.generic)
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,8 @@ class DirectoryIndex:
             return
         capacity = max(needed, self._capacity * 2, 1024)
 
-        def grow(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
-            out = np.zeros(capacity, a.dtype)
+        def grow(a: npt.NDArray[G]) -> npt.NDArray[G]:
+            out: npt.NDArray[G] = np.zeros(capacity, a.dtype)
             out[: len(a)] = a
             return out
 
@@ -233,11 +235,16 @@ class DirectoryIndex:
         """Per member: is it inside their working hours now, in their own time zone?"""
         minute = now.hour * 60 + now.minute
         bucket = int(now.timestamp()) // 900  # offsets only change on quarter hours
-        if self._offset_cache is None or self._offset_cache[0] != bucket or len(self._offset_cache[1]) != len(
-            self._zones
+        if (
+            self._offset_cache is None
+            or self._offset_cache[0] != bucket
+            or len(self._offset_cache[1]) != len(self._zones)
         ):
             offsets = np.array(
-                [int((now.astimezone(ZoneInfo(z)).utcoffset() or timedelta()).total_seconds() // 60) for z in self._zones],
+                [
+                    int((now.astimezone(ZoneInfo(z)).utcoffset() or timedelta()).total_seconds() // 60)
+                    for z in self._zones
+                ],
                 np.int64,
             )
             self._offset_cache = (bucket, offsets)
@@ -249,7 +256,9 @@ class DirectoryIndex:
         result: Bools = inside & self._has_zone[:n]
         return result
 
-    def search(self, query: DirectoryQuery, now: datetime, *, offset: int = 0, limit: int = 10) -> SearchResult:
+    def search(
+        self, query: DirectoryQuery, now: datetime, *, offset: int = 0, limit: int = 10
+    ) -> SearchResult:
         """Listed members matching `query`, best first.
 
         Roles (with their family) and subjects filter; with neither, programmes and languages do.
@@ -290,10 +299,7 @@ class DirectoryIndex:
         )
         total_key = score[candidates] * (self._capacity + 1) + (self._capacity - self._name_rank[candidates])
         wanted = min(total, offset + limit)
-        if wanted < total:
-            top = np.argpartition(-total_key, wanted - 1)[:wanted]
-        else:
-            top = np.arange(total)
+        top = np.argpartition(-total_key, wanted - 1)[:wanted] if wanted < total else np.arange(total)
         ordered = top[np.argsort(-total_key[top], kind="stable")][offset:wanted]
         cards = [self._cards[int(candidates[i])] for i in ordered]
         return SearchResult(total, [c for c in cards if c is not None])

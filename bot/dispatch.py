@@ -103,7 +103,9 @@ class Dispatcher:
             return Reply(t.gettext(CRASH_MESSAGE))
 
     def _allowed(self, spec: CommandSpec, actor: Actor) -> bool:
-        return spec.permission is Permission.EVERYONE or self.services.config.is_admin(actor.platform, actor.user_id)
+        return spec.permission is Permission.EVERYONE or self.services.config.is_admin(
+            actor.platform, actor.user_id
+        )
 
     async def form_for(self, event: CommandEvent, port: ChatPort) -> Form | None:
         """The modal this command opens, if any; the adapter shows it instead of running the command."""

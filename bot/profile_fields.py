@@ -113,7 +113,9 @@ def validate(fields: dict[str, str], t: Translator, catalogue: Catalogue | None 
                 word = unknown[0]
                 hint = ", ".join(s.name(t.locale) for s in word.suggestions)
                 errors[key] = (
-                    t.gettext("I don't know '{word}'. Did you mean: {names}?").format(word=word.text, names=hint)
+                    t.gettext("I don't know '{word}'. Did you mean: {names}?").format(
+                        word=word.text, names=hint
+                    )
                     if hint
                     else t.gettext("I don't know '{word}'.").format(word=word.text)
                 )
@@ -159,7 +161,9 @@ def _zone(raw: str, t: Translator, values: dict[str, Any], errors: dict[str, str
     try:
         ZoneInfo(zone)
     except ZoneInfoNotFoundError:  # pragma: no cover - available_timezones lists only loadable zones
-        errors[key] = t.gettext("'{value}' is not a time zone. Use a name like Europe/Madrid.").format(value=raw)
+        errors[key] = t.gettext("'{value}' is not a time zone. Use a name like Europe/Madrid.").format(
+            value=raw
+        )
         return
     values["timezone"] = zone
 

@@ -55,7 +55,7 @@ class ImportResult:
 
 
 class IdentityConflict(ValueError):
-    """A row would take an email or platform id that belongs to a different member."""
+    """A row would take a Slack or Discord id that is linked to a different member."""
 
 
 @dataclass
@@ -278,6 +278,14 @@ async def _upsert_batch(
 
     conn = await session.connection()
     stored = await _load_states(conn, {t for t in targets if t > 0})
+    vanished: dict[int, int] = {}  # deleted (e.g. by /forget-me) since the index was loaded -> placeholder
+    for i, target in enumerate(targets):
+        if target > 0 and target not in stored:
+            if target not in vanished:
+                vanished[target] = index.next_new
+                index.next_new -= 1
+                index.rekey(target, vanished[target])
+            targets[i] = vanished[target]
     originals = {mid: state.copy() for mid, state in stored.items()}
     states: dict[int, _State] = {}  # in the order rows first touch them: the order of writes
     for target, member in zip(targets, batch, strict=True):

@@ -190,7 +190,9 @@ def _read_header(cells: list[str], row: int) -> tuple[dict[str, int], list[RowPr
         if not key:
             continue  # an unnamed column; values under it are reported per row
         if key not in COLUMNS:
-            problems.append(RowProblem(row, "", f"unknown column {cell!r}{_did_you_mean(key, COLUMNS)}"))
+            problems.append(
+                RowProblem(row, "", f"unknown column {_short(cell)}{_did_you_mean(key, COLUMNS)}")
+            )
         elif key in positions:
             problems.append(RowProblem(row, "", f"column {key!r} appears twice"))
         else:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -132,7 +132,7 @@ async def record_change(session: AsyncSession, member_ids: Iterable[int]) -> Non
     """Append to the changelog inside the caller's transaction."""
     rows = [{"member_id": mid} for mid in member_ids]
     if rows:
-        await session.execute(DirectoryChange.__table__.insert(), rows)
+        await session.execute(insert(DirectoryChange), rows)
 
 
 class MemberRepository:
@@ -171,7 +171,9 @@ class MemberRepository:
         if not clauses:
             return None
         stmt = select(Member).where(or_(*clauses)).limit(1)
-        result = await session.execute(stmt.options(selectinload(Member.profile), selectinload(Member.identities)))
+        result = await session.execute(
+            stmt.options(selectinload(Member.profile), selectinload(Member.identities))
+        )
         return result.scalar_one_or_none()
 
     @staticmethod
@@ -203,7 +205,7 @@ class MemberRepository:
         await session.execute(delete(ProfileTag).where(ProfileTag.member_id == member_id))
         if wanted:
             rows = [{"member_id": member_id, "kind": k, "term": v} for k, v in wanted]
-            await session.execute(ProfileTag.__table__.insert(), rows)
+            await session.execute(insert(ProfileTag), rows)
 
     @staticmethod
     def _wanted_tags(data: MemberInput) -> list[tuple[str, str]]:

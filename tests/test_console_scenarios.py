@@ -57,7 +57,8 @@ async def test_help_speaks_the_members_language(session: ConsoleSession) -> None
     session.actor = Actor(Platform.CONSOLE, "you", "You", "fr-CA", "America/Montreal")
     reply = await session.command("help", "")
     assert reply.text.startswith("Je relie les éducateurs IB")
-    assert "• /whois-examiner <matière> : trouver des examinateurs" in reply.text
+    assert "• /whois-examiner <matière> [programme] [langue] : trouver des examinateurs" in reply.text
+    assert "• /forget-me : supprimer votre profil" in reply.text and "/school-report" not in reply.text
 
 
 @pytest.mark.parametrize(("locale", "expected"), [("es", "/ask <pregunta>"), ("en", "/ask <question>: ask")])
@@ -190,8 +191,14 @@ async def test_more_than_ten_results_page_with_buttons(runtime: Runtime, clock: 
     assert len(lines) == 11 and lines[1].startswith("• *Physicist 00*")
     assert [b.label for b in first.buttons] == ["Next ▶"]
     second = await session.press(1)
-    assert second.replace and second.text.splitlines()[0] == "13 members match Examiner · Physics (page 2 of 2):"
-    assert [line[:15] for line in second.text.splitlines()[1:]] == ["• *Physicist 10", "• *Physicist 11", "• *Physicist 12"]
+    assert (
+        second.replace and second.text.splitlines()[0] == "13 members match Examiner · Physics (page 2 of 2):"
+    )
+    assert [line[:15] for line in second.text.splitlines()[1:]] == [
+        "• *Physicist 10",
+        "• *Physicist 11",
+        "• *Physicist 12",
+    ]
     assert [b.label for b in second.buttons] == ["◀ Previous"]
     back = await session.press(1)
     assert back.text == first.text

@@ -16,7 +16,7 @@ from bot.directory import DirectoryIndex, DirectoryQuery
 from bot.events import Actor, CommandEvent, Conversation, FormSubmitEvent, Platform
 from bot.port import FormErrors, Reply
 from bot.scheduling import ManualScheduler
-from storage.members import MemberInput, MemberRepository
+from storage.members import MemberInput
 from storage.questions import NewQuestion
 from tests.conftest import make_config
 
@@ -30,7 +30,9 @@ async def demo(runtime: Runtime) -> ConsoleSession:
 
 
 def names(reply: Reply) -> list[str]:
-    return [line.split(":")[0].removeprefix("• ") for line in reply.text.splitlines() if line.startswith("• ")]
+    return [
+        line.split(":")[0].removeprefix("• ") for line in reply.text.splitlines() if line.startswith("• ")
+    ]
 
 
 async def test_free_text_in_french_and_spanish_ranks_language_matches_first(demo: ConsoleSession) -> None:
@@ -53,13 +55,17 @@ async def test_visitor_spanish_and_did_you_mean(demo: ConsoleSession) -> None:
     assert names(reply) == ["@lucas", "@omar"]
     nobody = await demo.command("whois", "visitor swahili")
     assert nobody.text.startswith("2 members match School visitor (Swahili first)")
-    assert (await demo.command("whois", "swahili")).text.startswith("Nobody in the directory matches Swahili yet.")
+    assert (await demo.command("whois", "swahili")).text.startswith(
+        "Nobody in the directory matches Swahili yet."
+    )
     typo = await demo.command("whois", "examiner phsyics zzzqqq")
     assert typo.text.startswith("I don't know 'zzzqqq'.")
     assert "Examiner · Physics" in typo.text and names(typo) == ["@pierre", "@john"]  # exact role first
 
 
-async def test_hidden_members_never_appear_and_come_back_when_shown(demo: ConsoleSession, runtime: Runtime) -> None:
+async def test_hidden_members_never_appear_and_come_back_when_shown(
+    demo: ConsoleSession, runtime: Runtime
+) -> None:
     demo.actor = Actor(Platform.CONSOLE, "ana", "Ana Ruiz")
     hide = await demo.command("profile", "hide")
     assert hide.text.startswith("Done: you no longer appear in /whois results.")
@@ -74,12 +80,16 @@ async def test_profile_set_creates_an_entry_with_platform_defaults_and_is_all_or
 ) -> None:
     session = ConsoleSession(runtime, ConsolePort(), out=lambda _: None)
     session.actor = Actor(Platform.CONSOLE, "lea", "Léa", "fr", "Europe/Paris")
-    bad = await session.command("profile", "set subject=Philosophie tz=Mars/Olympus hours=all-day colour=blue")
+    bad = await session.command(
+        "profile", "set subject=Philosophie tz=Mars/Olympus hours=all-day colour=blue"
+    )
     assert bad.text.startswith("Rien n'a été enregistré") or bad.text.startswith("Nothing was saved")
     assert await runtime.services.members.get_by_identity("console", "lea") is None  # nothing half-saved
     good = await session.command("profile", "set role=examinatrice subject=philo,tok programme=PD langue=fr")
     assert "langue" in good.text  # an unknown key is named, and nothing is saved
-    good = await session.command("profile", "set role=examinatrice subject=philo,tok programme=PD language=fr")
+    good = await session.command(
+        "profile", "set role=examinatrice subject=philo,tok programme=PD language=fr"
+    )
     card = await runtime.services.members.get_by_identity("console", "lea")
     assert card is not None
     assert (card.roles, card.subjects, card.programmes, card.languages) == (
@@ -96,7 +106,9 @@ async def test_a_member_without_a_known_zone_is_asked_for_it(runtime: Runtime) -
     assert "I don't know your time zone yet" in reply.text and "/profile set tz=" in reply.text
 
 
-async def test_the_profile_form_prefills_and_validates_like_the_text_form(demo: ConsoleSession, runtime: Runtime) -> None:
+async def test_the_profile_form_prefills_and_validates_like_the_text_form(
+    demo: ConsoleSession, runtime: Runtime
+) -> None:
     actor = Actor(Platform.CONSOLE, "kwame", "Kwame", "en", "Africa/Accra")
     conversation = Conversation(Platform.CONSOLE, "console", "general")
     now = runtime.services.clock.now()
@@ -109,25 +121,41 @@ async def test_the_profile_form_prefills_and_validates_like_the_text_form(demo: 
     }  # fmt: skip
     values = {f.name: f.value for f in form.fields}
     rejected = await runtime.dispatcher.form_submit(
-        FormSubmitEvent(actor, conversation, "profile", {**values, "subjects": "Biolgy, Astrology"}, "", "f1", now),
+        FormSubmitEvent(
+            actor, conversation, "profile", {**values, "subjects": "Biolgy, Astrology"}, "", "f1", now
+        ),
         demo.port,
     )
     assert isinstance(rejected, FormErrors) and set(rejected.errors) == {"subjects"}
     saved = await runtime.dispatcher.form_submit(
-        FormSubmitEvent(actor, conversation, "profile", {**values, "subjects": "Physics", "where": "Accra 9-17"}, "", "f2", now),
+        FormSubmitEvent(
+            actor,
+            conversation,
+            "profile",
+            {**values, "subjects": "Physics", "where": "Accra 9-17"},
+            "",
+            "f2",
+            now,
+        ),
         demo.port,
     )
     assert isinstance(saved, Reply) and saved.text.startswith("Saved. Your profile now reads:")
     card = await runtime.services.members.get_by_identity("console", "kwame")
-    assert card is not None and card.subjects == ("physics",) and (card.work_start, card.work_end) == (540, 1020)
+    assert (
+        card is not None and card.subjects == ("physics",) and (card.work_start, card.work_end) == (540, 1020)
+    )
     edit_in_console = await demo.command("profile", "edit")
     assert edit_in_console.text.startswith("Edit your profile with a text form")
 
 
-async def test_forget_me_asks_then_deletes_and_anonymises_questions(demo: ConsoleSession, runtime: Runtime) -> None:
+async def test_forget_me_asks_then_deletes_and_anonymises_questions(
+    demo: ConsoleSession, runtime: Runtime
+) -> None:
     demo.actor = Actor(Platform.CONSOLE, "mei", "Mei Lin")
     await demo.command("ask", "Anyone marking IA in Mandarin?")
-    question = await runtime.services.questions.by_source_event("console", demo.replies[-1].text and "") or None
+    question = (
+        await runtime.services.questions.by_source_event("console", demo.replies[-1].text and "") or None
+    )
     ask = await demo.command("forget-me", "")
     assert [b.label for b in ask.buttons] == ["Delete my data", "Cancel"]
     demo.actor = Actor(Platform.CONSOLE, "ana", "Ana")  # someone else cannot press it
@@ -151,7 +179,9 @@ async def test_cancel_deletes_nothing(demo: ConsoleSession, runtime: Runtime) ->
     assert await runtime.services.members.get_by_identity("console", "ana") is not None
 
 
-async def test_school_report_is_for_admins_and_comes_with_a_chart(sqlite_url: str, clock: ManualClock) -> None:
+async def test_school_report_is_for_admins_and_comes_with_a_chart(
+    sqlite_url: str, clock: ManualClock
+) -> None:
     config = make_config(sqlite_url, admins={"console": ["boss"]}, schools={"Colegio Alameda": 4})
     runtime = await build_runtime(config, clock=clock, scheduler=ManualScheduler())
     try:
@@ -173,10 +203,14 @@ async def test_helpful_members_rank_higher_among_equals(runtime: Runtime, clock:
     members = runtime.services.members
     for name in ("Ada", "Bea"):
         await members.upsert(
-            MemberInput(name=name, identities={"console": name.lower()}, roles=["examiner"], subjects=["history"]),
+            MemberInput(
+                name=name, identities={"console": name.lower()}, roles=["examiner"], subjects=["history"]
+            ),
             clock.now(),
         )
-    q, _ = await runtime.services.questions.create(NewQuestion("console", "e1", "x", "X", "en", "Q?", clock.now()))
+    q, _ = await runtime.services.questions.create(
+        NewQuestion("console", "e1", "x", "X", "en", "Q?", clock.now())
+    )
     await runtime.services.questions.record_answer(q.id, "bea", clock.now())
     session = ConsoleSession(runtime, ConsolePort(), out=lambda _: None)
     assert names(await session.command("whois", "examiner history")) == ["@bea", "@ada"]
@@ -212,10 +246,21 @@ async def test_another_instance_sees_directory_changes_after_its_refresh_interva
         await reader.close()
 
 
-async def test_working_hours_follow_each_members_zone_across_midnight(runtime: Runtime, clock: ManualClock) -> None:
+async def test_working_hours_follow_each_members_zone_across_midnight(
+    runtime: Runtime, clock: ManualClock
+) -> None:
     members = runtime.services.members
-    night = MemberInput(name="Night", roles=["examiner"], subjects=["music"], timezone="Asia/Tokyo", work_start=20 * 60, work_end=2 * 60)
-    day = dataclasses.replace(night, name="Day", timezone="Europe/London", work_start=9 * 60, work_end=17 * 60)
+    night = MemberInput(
+        name="Night",
+        roles=["examiner"],
+        subjects=["music"],
+        timezone="Asia/Tokyo",
+        work_start=20 * 60,
+        work_end=2 * 60,
+    )
+    day = dataclasses.replace(
+        night, name="Day", timezone="Europe/London", work_start=9 * 60, work_end=17 * 60
+    )
     await members.upsert(night, clock.now())
     await members.upsert(day, clock.now())
     index = runtime.services.directory

@@ -24,8 +24,9 @@ class World:
     def __init__(self, fake: FakeDiscord, runtime: Runtime) -> None:
         self.fake, self.runtime = fake, runtime
 
-    async def interact(self, name: str, options: dict[str, str | int], *, user: int = ANA,
-                       subcommand: str | None = None) -> dict[str, Any]:
+    async def interact(
+        self, name: str, options: dict[str, str | int], *, user: int = ANA, subcommand: str | None = None
+    ) -> dict[str, Any]:
         before = len(self.fake.followups)
         await self.fake.send_interaction(name, options, user_id=user, subcommand=subcommand)
         await self.fake.wait_for(lambda f: len(f.followups) > before)
@@ -78,7 +79,9 @@ async def test_profile_is_a_group_of_sub_commands(world: World) -> None:
 
 
 async def test_profile_set_then_view(world: World) -> None:
-    saved = await world.interact("profile", {"fields": "role=examinador subject=biología tz=madrid"}, subcommand="set")
+    saved = await world.interact(
+        "profile", {"fields": "role=examinador subject=biología tz=madrid"}, subcommand="set"
+    )
     assert saved["content"].startswith("Saved. Your profile now reads:")
     view = await world.interact("profile", {}, subcommand="view")
     assert "Roles: Examiner" in view["content"] and "Europe/Madrid" in view["content"]
@@ -138,7 +141,8 @@ async def test_forget_me_buttons(world: World) -> None:
 
 async def test_school_report_attaches_the_chart(world: World) -> None:
     await world.runtime.services.members.upsert(
-        MemberInput(name="K", identities={"discord": "7"}, school="Lagos Prep"), world.runtime.services.clock.now()
+        MemberInput(name="K", identities={"discord": "7"}, school="Lagos Prep"),
+        world.runtime.services.clock.now(),
     )
     refused = await world.interact("school-report", {})
     assert refused["content"] == "Only network admins can use /school-report."

@@ -75,9 +75,10 @@ def test_the_first_supported_candidate_wins_then_the_network_default() -> None:
 
 
 def test_plural_forms_follow_each_language() -> None:
-    assert Translator("fr").ngettext(
-        "{count} examiner for {subject}:", "{count} examiners for {subject}:", 1
-    ) == ("{count} examinateur pour {subject} :")
-    assert Translator("es").ngettext(
-        "{count} examiner for {subject}:", "{count} examiners for {subject}:", 3
-    ) == ("{count} examinadores de {subject}:")
+    one, many = "{count} member matches {what}", "{count} members match {what}"
+    assert Translator("fr").ngettext(one, many, 1) == "{count} membre correspond à {what}"
+    assert (
+        Translator("fr").ngettext(one, many, 0) == "{count} membre correspond à {what}"
+    )  # French: 0 is singular
+    assert Translator("es").ngettext(one, many, 0) == "{count} miembros coinciden con {what}"
+    assert Translator("es").ngettext(one, many, 3) == "{count} miembros coinciden con {what}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 
 import pytest
@@ -353,3 +354,17 @@ def test_parse_never_raises(cat: Catalogue, data: str | bytes) -> None:
     rows, problems = parse_members_csv(data, cat)
     assert all(isinstance(p, RowProblem) and str(p) for p in problems)
     assert {r.row for r in rows}.isdisjoint({p.row for p in problems})
+
+
+def test_every_catalogue_term_survives_format_then_parse(cat: Catalogue) -> None:
+    """English names are what an export writes: each must resolve exactly to its own term."""
+    base = MemberInput(name="All", email="all@example.org")
+    member = dataclasses.replace(
+        base,
+        roles=tuple(t.id for t in cat.terms("role")),
+        programmes=tuple(t.id for t in cat.terms("programme")),
+        subjects=tuple(t.id for t in cat.terms("subject")),
+        languages=tuple(t.id for t in cat.terms("language")),
+    )
+    rows, problems = parse_members_csv(format_members_csv([_card(member)], cat), cat)
+    assert problems == [] and [r.member for r in rows] == [member]

@@ -276,3 +276,38 @@ async def test_cli_draws_a_progress_bar_when_asked(db: Database, config: Config,
     run = await run_import(config, EXAMPLE, progress=True)
     assert run.code == 0 and "Importing" in "\n".join(run.err)
     assert run.out[0].startswith(f"Imported {EXAMPLE_ROWS} members")
+
+
+async def test_skip_bad_with_only_bad_rows_imports_nothing_and_succeeds(
+    sqlite_config: Config, tmp_path: Path
+) -> None:
+    run = await run_import(sqlite_config, write_csv(tmp_path, ",Nobody,,,,,,,,,,,,"), skip_bad=True)
+    assert run.code == 0
+    assert run.out == ["Imported 0 members: 0 new, 0 updated, 0 unchanged; 1 row skipped."]
+
+
+async def test_a_member_deleted_during_an_import_is_created_again(sqlite_url: str) -> None:
+    """The owner index is loaded once; a member removed meanwhile (/forget-me) must not break a batch."""
+    import sqlite3
+
+    db = Database(sqlite_url)
+    await db.upgrade()
+    try:
+        ana = await MemberRepository(db).upsert(MemberInput(name="Ana", email="ana@example.org"), NOW)
+
+        def forget_ana(done: int) -> None:
+            if done == 1:
+                with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as conn:
+                    for table in ("profile_tags", "identities", "profiles"):
+                        conn.execute(f"DELETE FROM {table} WHERE member_id = ?", (ana,))
+                    conn.execute("DELETE FROM members WHERE id = ?", (ana,))
+
+        rows = [
+            MemberInput(name="Bob", email="bob@example.org"),
+            MemberInput(name="Ana R", email="ana@example.org"),
+        ]
+        result = await bulk_upsert(db, rows, NOW, batch_size=1, progress=forget_ana)
+        assert result == ImportResult(created=2, updated=0, unchanged=0)
+        assert sorted(c.name for c in await export_cards(db)) == ["Ana R", "Bob"]
+    finally:
+        await db.dispose()

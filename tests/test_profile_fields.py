@@ -15,7 +15,9 @@ T = Translator("en")
 
 
 def test_values_run_until_the_next_key_so_quotes_are_optional() -> None:
-    fields, unknown = split_fields('subject=Biology school=Colegio del Sur role="workshop leader" tz=Europe/Madrid')
+    fields, unknown = split_fields(
+        'subject=Biology school=Colegio del Sur role="workshop leader" tz=Europe/Madrid'
+    )
     assert fields == {
         "subjects": "Biology",
         "school": "Colegio del Sur",
@@ -31,9 +33,9 @@ def test_unknown_keys_are_reported_not_dropped() -> None:
 
 
 keys = st.sampled_from(["subject", "role", "school", "region", "bio", "tz", "hours", "department"])
-safe_value = st.text(alphabet=string.ascii_letters + string.digits + " /:-,.", min_size=1, max_size=30).filter(
-    lambda v: "=" not in v and v.strip() and not v.strip().startswith(("'", '"'))
-)
+safe_value = st.text(
+    alphabet=string.ascii_letters + string.digits + " /:-,.", min_size=1, max_size=30
+).filter(lambda v: "=" not in v and v.strip() and not v.strip().startswith(("'", '"')))
 
 
 @given(st.dictionaries(keys, safe_value, min_size=1, max_size=6))
@@ -54,7 +56,12 @@ def test_splitting_never_raises(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("08:00-18:00", (480, 1080)), ("8-18", (480, 1080)), ("22:00-06:00", (1320, 360)), ("9:30 – 17:15", (570, 1035))],
+    [
+        ("08:00-18:00", (480, 1080)),
+        ("8-18", (480, 1080)),
+        ("22:00-06:00", (1320, 360)),
+        ("9:30 – 17:15", (570, 1035)),
+    ],
 )
 def test_working_hours_parse(text: str, expected: tuple[int, int]) -> None:
     assert parse_hours(text) == expected
@@ -81,12 +88,18 @@ def test_zones_resolve_from_what_people_type() -> None:
 
 
 def test_validation_names_each_bad_field_and_keeps_good_values_out_of_the_way() -> None:
-    changes = validate({"timezone": "Mars/Olympus", "hours": "all day", "open": "maybe", "school": "x" * 300}, T)
+    changes = validate(
+        {"timezone": "Mars/Olympus", "hours": "all day", "open": "maybe", "school": "x" * 300}, T
+    )
     assert set(changes.errors) == {"timezone", "hours", "open", "school"}
     assert "is not a time zone" in changes.errors["timezone"]
     assert changes.errors["hours"] == "Write working hours like 08:00-18:00."
     good = validate({"timezone": "tokyo", "hours": "9-17", "open": "oui", "school": "Tokyo Intl"}, T)
     assert good.errors == {}
     assert good.values == {
-        "timezone": "Asia/Tokyo", "work_start": 540, "work_end": 1020, "open_to_questions": True, "school": "Tokyo Intl",
-    }  # fmt: skip
+        "timezone": "Asia/Tokyo",
+        "work_start": 540,
+        "work_end": 1020,
+        "open_to_questions": True,
+        "school": "Tokyo Intl",
+    }

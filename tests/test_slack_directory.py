@@ -29,7 +29,9 @@ class World:
         self.n = 0
 
     async def post(self, body: str) -> tuple[int, str]:
-        async with self.http.post(self.url, data=body, headers=sign(SECRET, body, int(time.time()))) as response:
+        async with self.http.post(
+            self.url, data=body, headers=sign(SECRET, body, int(time.time()))
+        ) as response:
             return response.status, await response.text()
 
     async def command(self, command: str, text: str, *, user: str = "UANA") -> dict[str, Any]:
@@ -37,7 +39,11 @@ class World:
         self.n += 1
         before = len(self.fake.responses)
         body = slash_command_body(
-            command, text, user_id=user, channel_id="CGEN", response_url=self.fake.response_url(f"r{self.n}"),
+            command,
+            text,
+            user_id=user,
+            channel_id="CGEN",
+            response_url=self.fake.response_url(f"r{self.n}"),
             trigger_id=f"trig-{self.n}",
         )
         assert (await self.post(body))[0] == 200
@@ -49,8 +55,12 @@ class World:
         self.n += 1
         before = len(self.fake.responses)
         body = block_action_body(
-            button["action_id"], button["value"], user_id=user, channel_id="CGEN",
-            response_url=self.fake.response_url(f"b{self.n}"), trigger_id=f"btn-{self.n}",
+            button["action_id"],
+            button["value"],
+            user_id=user,
+            channel_id="CGEN",
+            response_url=self.fake.response_url(f"b{self.n}"),
+            trigger_id=f"btn-{self.n}",
         )
         assert (await self.post(body))[0] == 200
         return (await self.fake.wait_for_responses(before + 1))[before]
@@ -99,8 +109,13 @@ async def test_profile_edit_opens_a_prefilled_modal_and_errors_stay_in_it(world:
         return {k: {"value": {"type": "plain_text_input", "value": v}} for k, v in merged.items()}
 
     status, text = await world.post(
-        view_submission_body("profile", state(subjects="Astrology"), user_id="UANA", trigger_id="t2",
-                             private_metadata=view["private_metadata"])  # fmt: skip
+        view_submission_body(
+            "profile",
+            state(subjects="Astrology"),
+            user_id="UANA",
+            trigger_id="t2",
+            private_metadata=view["private_metadata"],
+        )
     )
     assert status == 200
     ack = json.loads(text)
@@ -109,8 +124,13 @@ async def test_profile_edit_opens_a_prefilled_modal_and_errors_stay_in_it(world:
     assert card is not None and card.subjects == ("biology",)  # nothing saved
 
     status, text = await world.post(
-        view_submission_body("profile", state(subjects="Biology, ESS", languages="es, en"), user_id="UANA",
-                             trigger_id="t3", private_metadata=view["private_metadata"])  # fmt: skip
+        view_submission_body(
+            "profile",
+            state(subjects="Biology, ESS", languages="es, en"),
+            user_id="UANA",
+            trigger_id="t3",
+            private_metadata=view["private_metadata"],
+        )
     )
     assert status == 200 and text == ""  # the modal closes
     note = (await world.fake.wait_for_calls("chat.postEphemeral"))[0]
@@ -157,7 +177,9 @@ async def test_school_report_uploads_the_chart_to_the_admins_dm(world: World) ->
     refused = await world.command("/school-report", "")
     assert refused["text"] == "Only network admins can use /school-report."
     report = await world.command("/school-report", "", user="UBOSS")
-    assert "Accra Intl" in report["text"] and "(I sent the file to you in a direct message.)" in report["text"]
+    assert (
+        "Accra Intl" in report["text"] and "(I sent the file to you in a direct message.)" in report["text"]
+    )
     (upload,) = world.fake.uploads.values()
     assert upload["filename"] == "school-report.png" and upload["data"].startswith(b"\x89PNG")
     dm = world.fake.calls_to("conversations.open")[-1]

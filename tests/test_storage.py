@@ -86,7 +86,9 @@ async def test_the_changelog_names_every_written_member_once_per_write(db: Datab
     assert (await members.changes_since(version))[1] == {b}
     assert await members.get(b) is None
     cards = await members.cards()
-    assert [(c.name, c.visibility, c.roles, c.subjects) for c in cards] == [("A", "hidden", ("examiner",), ("biology",))]
+    assert [(c.name, c.visibility, c.roles, c.subjects) for c in cards] == [
+        ("A", "hidden", ("examiner",), ("biology",))
+    ]
 
 
 async def test_questions_are_idempotent_per_source_event_and_keep_the_first_answer(db: Database) -> None:

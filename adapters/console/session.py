@@ -13,7 +13,15 @@ from pathlib import Path
 
 from adapters.console.port import ConsolePort, Posted
 from adapters.runtime import Runtime
-from bot.events import Actor, ButtonEvent, CommandEvent, Conversation, ConversationKind, MessageEvent, Platform
+from bot.events import (
+    Actor,
+    ButtonEvent,
+    CommandEvent,
+    Conversation,
+    ConversationKind,
+    MessageEvent,
+    Platform,
+)
 from bot.i18n import Translator
 from bot.port import Button, Reply, UserInfo
 

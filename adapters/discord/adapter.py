@@ -7,7 +7,7 @@ import asyncio
 import inspect
 import io
 import logging
-from typing import Any
+from typing import Any, cast
 
 import discord
 from discord import app_commands
@@ -118,7 +118,9 @@ class DiscordAdapter:
             return self._leaf(spec, spec.name, spec.description, spec.options, {})
         group = app_commands.Group(name=spec.name, description=app_commands.locale_str(spec.description))
         for sub in spec.subcommands:
-            group.add_command(self._leaf(spec, sub.name, sub.description, sub.options, {SUBCOMMAND: sub.name}))
+            group.add_command(
+                self._leaf(spec, sub.name, sub.description, sub.options, {SUBCOMMAND: sub.name})
+            )
         return group
 
     def _leaf(
@@ -155,7 +157,9 @@ class DiscordAdapter:
         callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
             o.name: app_commands.locale_str(o.description) for o in option_specs
         }
-        return app_commands.Command(name=name, description=app_commands.locale_str(description), callback=callback)
+        return app_commands.Command(
+            name=name, description=app_commands.locale_str(description), callback=callback
+        )
 
     async def _handle(
         self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
@@ -189,7 +193,9 @@ class DiscordAdapter:
             if view is not None:
                 kwargs["view"] = view
             if last and reply.attachment is not None:
-                kwargs["file"] = discord.File(io.BytesIO(reply.attachment.data), filename=reply.attachment.filename)
+                kwargs["file"] = discord.File(
+                    io.BytesIO(reply.attachment.data), filename=reply.attachment.filename
+                )
             await interaction.followup.send(chunk, **kwargs)
             if view is not None:
                 view.stop()  # clicks are handled statelessly in on_interaction, even after a restart
@@ -241,7 +247,8 @@ class DiscordAdapter:
         """Button presses on our messages (custom ids `iben:<action>:<value>`)."""
         if interaction.type is not discord.InteractionType.component:
             return
-        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        data = cast(dict[str, Any], interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
         if not custom_id.startswith(CUSTOM_ID_PREFIX):
             return
         action, _, value = custom_id.removeprefix(CUSTOM_ID_PREFIX).partition(":")

@@ -84,7 +84,9 @@ class SlackAdapter:
             form = await self.runtime.dispatcher.form_for(event, self.port)
             if form is not None:
                 metadata = {"channel": event.conversation.channel}
-                await self.port.client.views_open(trigger_id=command["trigger_id"], view=form_view(form, metadata))
+                await self.port.client.views_open(
+                    trigger_id=command["trigger_id"], view=form_view(form, metadata)
+                )
                 return
             reply = await self.runtime.dispatcher.command(event, self.port)
             await self._deliver(reply, respond, actor.user_id)
@@ -105,7 +107,10 @@ class SlackAdapter:
             )
             note = Translator(self.runtime.config.bot.default_locale)
             text += "\n" + note.gettext("(I sent the file to you in a direct message.)")
-        kwargs: dict[str, Any] = {"text": text, "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
+        kwargs: dict[str, Any] = {
+            "text": text,
+            "response_type": "ephemeral" if reply.ephemeral else "in_channel",
+        }
         blocks = reply_blocks(Reply(text, buttons=reply.buttons))
         if blocks is not None:
             kwargs["blocks"] = blocks
@@ -120,7 +125,9 @@ class SlackAdapter:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
         event = ButtonEvent(
             actor=actor,
-            conversation=Conversation(Platform.SLACK, str((body.get("team") or {}).get("id", "")), str(channel)),
+            conversation=Conversation(
+                Platform.SLACK, str((body.get("team") or {}).get("id", "")), str(channel)
+            ),
             action_id=action_name(str(action.get("action_id", ""))),
             value=str(action.get("value", "")),
             message_id=str((body.get("container") or {}).get("message_ts") or "") or None,

@@ -40,7 +40,10 @@ def _button(button: Button, index: int) -> dict[str, Any]:
 def reply_blocks(reply: Reply) -> list[dict[str, Any]] | None:
     if not reply.buttons:
         return None
-    return [*_sections(reply.text), {"type": "actions", "elements": [_button(b, i) for i, b in enumerate(reply.buttons)]}]
+    return [
+        *_sections(reply.text),
+        {"type": "actions", "elements": [_button(b, i) for i, b in enumerate(reply.buttons)]},
+    ]
 
 
 def action_name(action_id: str) -> str:

@@ -39,7 +39,10 @@ async def handle_confirm(event: ButtonEvent, ctx: Context) -> Reply:
         await ctx.services.members.delete(card.member_id)
         ctx.services.directory.mark_dirty()
     await anonymise(ctx.services.members.db, identities)
-    return Reply(t.gettext("Done: your data has been deleted. Your questions and answers stay, anonymised."), replace=True)
+    return Reply(
+        t.gettext("Done: your data has been deleted. Your questions and answers stay, anonymised."),
+        replace=True,
+    )
 
 
 async def handle_cancel(event: ButtonEvent, ctx: Context) -> Reply:

@@ -40,7 +40,9 @@ def render_profile(card: MemberCard, ctx: Context) -> str:
         t.gettext("Time zone: {value}").format(value=zone),
         t.gettext("Working hours: {value}").format(value=format_hours(card.work_start, card.work_end)),
         t.gettext("School: {value}").format(
-            value=ctx.port.escape(", ".join(x for x in (card.school, card.department, card.region) if x) or "—")
+            value=ctx.port.escape(
+                ", ".join(x for x in (card.school, card.department, card.region) if x) or "—"
+            )
         ),
         t.gettext("Open to questions: {value}").format(
             value=t.gettext("yes") if card.open_to_questions else t.gettext("no")
@@ -57,11 +59,15 @@ def render_profile(card: MemberCard, ctx: Context) -> str:
 async def save(ctx: Context, actor: Actor, values: dict[str, Any]) -> MemberCard:
     """Apply validated values to the actor's entry (creating it with platform defaults if new)."""
     card = await _card(ctx, actor)
-    base = card.as_input() if card else MemberInput(
-        name=actor.display_name,
-        identities={actor.platform.value: actor.user_id},
-        timezone=actor.timezone,
-        locale=ctx.t.locale,
+    base = (
+        card.as_input()
+        if card
+        else MemberInput(
+            name=actor.display_name,
+            identities={actor.platform.value: actor.user_id},
+            timezone=actor.timezone,
+            locale=ctx.t.locale,
+        )
     )
     member_id = await ctx.services.members.upsert(replace(base, **values), ctx.clock.now())
     ctx.services.directory.mark_dirty()
@@ -100,7 +106,9 @@ async def handle_profile(event: CommandEvent, ctx: Context) -> Reply:
         await ctx.services.members.set_visibility(card.member_id, "hidden" if sub == "hide" else "listed")
         ctx.services.directory.mark_dirty()
         if sub == "hide":
-            return Reply(t.gettext("Done: you no longer appear in /whois results. /profile show brings you back."))
+            return Reply(
+                t.gettext("Done: you no longer appear in /whois results. /profile show brings you back.")
+            )
         return Reply(t.gettext("Done: you appear in /whois results again."))
     if sub == "edit":  # reached only where no modal can be shown (the console)
         return Reply(t.gettext("Edit your profile with a text form, for example:") + "\n" + _example(card, t))
@@ -122,18 +130,25 @@ def _key_list() -> str:
 
 def _example(card: MemberCard | None, t: Translator) -> str:
     if card is None:
-        return "/profile set role=examiner subject=Biology programme=DP language=en,es tz=Europe/Madrid hours=08:00-18:00"
-    cat = Catalogue.default()
-    return "/profile set " + " ".join(
-        f"{key}={','.join(term_names(cat, kind, ids, t.locale))}"
-        for key, kind, ids in (
-            ("role", "role", card.roles),
-            ("subject", "subject", card.subjects),
-            ("programme", "programme", card.programmes),
-            ("language", "language", card.languages),
+        return (
+            "/profile set role=examiner subject=Biology programme=DP language=en,es "
+            "tz=Europe/Madrid hours=08:00-18:00"
         )
-        if ids
-    ) + (f" tz={card.timezone}" if card.timezone else "")
+    cat = Catalogue.default()
+    return (
+        "/profile set "
+        + " ".join(
+            f"{key}={','.join(term_names(cat, kind, ids, t.locale))}"
+            for key, kind, ids in (
+                ("role", "role", card.roles),
+                ("subject", "subject", card.subjects),
+                ("programme", "programme", card.programmes),
+                ("language", "language", card.languages),
+            )
+            if ids
+        )
+        + (f" tz={card.timezone}" if card.timezone else "")
+    )
 
 
 async def open_form(event: CommandEvent, ctx: Context) -> Form | None:
@@ -143,28 +158,34 @@ async def open_form(event: CommandEvent, ctx: Context) -> Form | None:
     t, cat = ctx.t, Catalogue.default()
     card = await _card(ctx, event.actor)
 
-    def current(kind: str, ids: tuple[str, ...]) -> str:
-        return ", ".join(term_names(cat, kind, ids, t.locale))
+    def current(kind: str, ids: tuple[str, ...] | None) -> str:
+        return ", ".join(term_names(cat, kind, ids, t.locale)) if ids else ""
 
     zone = (card.timezone if card else None) or event.actor.timezone or ""
     hours = format_hours(card.work_start, card.work_end) if card else "08:00-20:00"
-    return Form(
-        form_id=FORM_ID,
-        title=t.gettext("Your profile"),
-        submit_label=t.gettext("Save"),
-        fields=(
-            FormField("roles", t.gettext("Roles"), current("role", card.roles) if card else "",
-                      t.gettext("e.g. examiner, workshop leader")),
-            FormField("subjects", t.gettext("Subjects"), current("subject", card.subjects) if card else "",
-                      t.gettext("e.g. Biology, Theory of knowledge")),
-            FormField("programmes", t.gettext("Programmes"), current("programme", card.programmes) if card else "",
-                      "PYP, MYP, DP, CP"),
-            FormField("languages", t.gettext("Languages"), current("language", card.languages) if card else "",
-                      t.gettext("e.g. English, Spanish")),
-            FormField("where", t.gettext("Time zone and working hours"), f"{zone} {hours}".strip(),
-                      "Europe/Madrid 08:00-18:00"),
-        ),
-    )  # fmt: skip
+    hints = {
+        "roles": t.gettext("e.g. examiner, workshop leader"),
+        "subjects": t.gettext("e.g. Biology, Theory of knowledge"),
+        "programmes": "PYP, MYP, DP, CP",
+        "languages": t.gettext("e.g. English, Spanish"),
+    }
+    labels = {
+        "roles": t.gettext("Roles"),
+        "subjects": t.gettext("Subjects"),
+        "programmes": t.gettext("Programmes"),
+        "languages": t.gettext("Languages"),
+    }
+    kinds = {"roles": "role", "subjects": "subject", "programmes": "programme", "languages": "language"}
+    tags = [
+        (name, labels[name], kind, getattr(card, name) if card else None, hints[name])
+        for name, kind in kinds.items()
+    ]
+    fields = [FormField(name, label, current(kind, ids), hint) for name, label, kind, ids, hint in tags]
+    where = f"{zone} {hours}".strip()
+    fields.append(
+        FormField("where", t.gettext("Time zone and working hours"), where, "Europe/Madrid 08:00-18:00")
+    )
+    return Form(FORM_ID, t.gettext("Your profile"), t.gettext("Save"), tuple(fields))
 
 
 async def submit_form(event: FormSubmitEvent, ctx: Context) -> Reply | FormErrors:
@@ -192,7 +213,11 @@ PROFILE = CommandSpec(
         SubcommandSpec(
             "set",
             N_("Change fields, e.g. subject=Biology tz=Europe/Madrid"),
-            (OptionSpec("fields", N_("e.g. subject=Biology role=examiner tz=Europe/Madrid"), max_length=1000),),
+            (
+                OptionSpec(
+                    "fields", N_("e.g. subject=Biology role=examiner tz=Europe/Madrid"), max_length=1000
+                ),
+            ),
         ),
         SubcommandSpec("hide", N_("Leave /whois results (your profile stays)")),
         SubcommandSpec("show", N_("Appear in /whois results again")),

@@ -20,7 +20,9 @@ async def handle_school_report(event: CommandEvent, ctx: Context) -> Reply:
     if wanted:
         rows = [r for r in rows if school_key(r.school) == school_key(wanted)]
         if not rows:
-            return Reply(t.gettext("No members list the school '{school}'.").format(school=ctx.port.escape(wanted)))
+            return Reply(
+                t.gettext("No members list the school '{school}'.").format(school=ctx.port.escape(wanted))
+            )
     if not rows:
         return Reply(t.gettext("No member lists a school yet, so there is nothing to report."))
     table = render_table(rows, t, catalogue=Catalogue.default())
@@ -33,7 +35,9 @@ async def handle_school_report(event: CommandEvent, ctx: Context) -> Reply:
 SCHOOL_REPORT = CommandSpec(
     name="school-report",
     description=N_("Members as a share of staff per school (admins)"),
-    usage=N_("/school-report [school]: members as a share of staff against the 20-30% critical mass (admins)"),
+    usage=N_(
+        "/school-report [school]: members as a share of staff against the 20-30% critical mass (admins)"
+    ),
     handler=handle_school_report,
     options=(OptionSpec("school", N_("One school only"), required=False, max_length=200),),
     permission=Permission.ADMIN,

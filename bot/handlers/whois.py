@@ -57,7 +57,9 @@ def _did_you_mean(unknown: tuple[Unknown, ...], t: Translator, port_escape: obje
         text = str(port_escape(word.text)) if callable(port_escape) else word.text
         if word.suggestions:
             names = ", ".join(s.name(t.locale) for s in word.suggestions)
-            lines.append(t.gettext("I don't know '{word}'. Did you mean: {names}?").format(word=text, names=names))
+            lines.append(
+                t.gettext("I don't know '{word}'. Did you mean: {names}?").format(word=text, names=names)
+            )
         else:
             lines.append(t.gettext("I don't know '{word}'.").format(word=text))
     return lines
@@ -116,13 +118,15 @@ async def results(ctx: Context, query: DirectoryQuery, page: int, notes: list[st
     what, preferred = (ctx.port.escape(x) for x in describe(query, Catalogue.default(), t.locale))
     if found.total == 0:
         lines = [*notes, t.gettext("Nobody in the directory matches {what} yet.").format(what=what)]
-        lines.append(t.gettext("Know someone? Members add themselves with /profile set, admins with import-members."))
+        lines.append(
+            t.gettext("Know someone? Members add themselves with /profile set, admins with import-members.")
+        )
         return Reply("\n".join(lines))
     pages = (found.total + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(page, pages - 1)
-    header = t.ngettext(
-        "{count} member matches {what}", "{count} members match {what}", found.total
-    ).format(count=found.total, what=what)
+    header = t.ngettext("{count} member matches {what}", "{count} members match {what}", found.total).format(
+        count=found.total, what=what
+    )
     if preferred:
         header += " " + t.gettext("({preferred} first)").format(preferred=preferred)
     if pages > 1:
@@ -169,7 +173,8 @@ WHOIS_EXAMINER = CommandSpec(
     name="whois-examiner",
     description=N_("Find examiners for a subject"),
     usage=N_(
-        "/whois-examiner <subject> [programme] [language]: find examiners, e.g. /whois-examiner biology DP spanish"
+        "/whois-examiner <subject> [programme] [language]: find examiners, "
+        "e.g. /whois-examiner biology DP spanish"
     ),
     handler=handle_whois_examiner,
     options=(
@@ -182,7 +187,9 @@ WHOIS_EXAMINER = CommandSpec(
 WHOIS = CommandSpec(
     name="whois",
     description=N_("Find members by role, subject, programme or language"),
-    usage=N_("/whois <what>: find members, e.g. /whois workshop leader MYP design, /whois examinateur biologie"),
+    usage=N_(
+        "/whois <what>: find members, e.g. /whois workshop leader MYP design, /whois examinateur biologie"
+    ),
     handler=handle_whois,
     options=(OptionSpec("query", N_("Role, subject, programme, language"), max_length=200),),
 )

@@ -477,9 +477,13 @@ class FakeDiscord(LocalServer):
         locale: str = "en-US",
     ) -> int:
         """Dispatch a modal submission (INTERACTION_CREATE type 5): one text input per action row."""
-        rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()]
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()
+        ]
         data = {"custom_id": custom_id, "components": rows}
-        return await self._dispatch_interaction(5, data, user_id=user_id, channel_id=channel_id, locale=locale)
+        return await self._dispatch_interaction(
+            5, data, user_id=user_id, channel_id=channel_id, locale=locale
+        )
 
     def message_with_component(self, custom_id_prefix: str) -> dict[str, Any]:
         """The newest message carrying a component whose custom id starts with the prefix."""
