@@ -31,8 +31,9 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)          ## speed figures, printed as a table (never part of the tests)
+bench: $(STAMP)          ## speed figures, printed as tables (never part of the tests)
 	$(BIN)/python -m bench.dispatch
+	$(BIN)/python -m bench.whois $(BENCH_ARGS)
 
 messages: $(STAMP)       ## refresh the translation template and catalogs after changing strings
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 --no-location --sort-output \

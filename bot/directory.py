@@ -9,6 +9,7 @@ and at once after this process's own writes (`mark_dirty`).
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,9 @@ class DirectoryIndex:
         self._helpful: Ints = np.zeros(0, np.int64)
         self._name_rank: Ints = np.zeros(0, np.int64)
         self._masks: dict[tuple[str, str], Bools] = {}
+        self._name_order: list[tuple[str, int]] = []  # (folded name, member id), sorted: rank = position
+        self._name_key: dict[int, tuple[str, int]] = {}  # slot -> its key in _name_order
+        self._bulk = False
 
     # ---------------------------------------------------------------- freshness
 
@@ -165,6 +169,7 @@ class DirectoryIndex:
                 self._identity.pop((platform, user_id), None)
         self._valid[slot] = False
         self._cards[slot] = None
+        self._unrank(slot)
 
     def _put(self, card: MemberCard) -> None:
         slot = self._slots.get(card.member_id)
@@ -188,17 +193,41 @@ class DirectoryIndex:
         for kind, terms in _tags(card):
             for term in terms:
                 self._mask(kind, term)[slot] = True
+        if not self._bulk:
+            self._rank(slot, (card.name.casefold(), card.member_id))
 
-    def _rank_names(self) -> None:
-        names = [(c.name.casefold(), c.member_id) if c else ("\uffff", 0) for c in self._cards]
-        order = sorted(range(self._size), key=names.__getitem__)
-        self._name_rank[: self._size][order] = np.arange(self._size)
+    # Names order ties. Ranks are positions in a sorted list, kept up to date one member at a time
+    # (a bisect and one vector shift), so a profile edit never re-sorts 100,000 names.
+
+    def _rank(self, slot: int, key: tuple[str, int]) -> None:
+        pos = bisect.bisect_left(self._name_order, key)
+        self._name_order.insert(pos, key)
+        ranks = self._name_rank[: self._size]
+        ranks[ranks >= pos] += 1
+        ranks[slot] = pos
+        self._name_key[slot] = key
+
+    def _unrank(self, slot: int) -> None:
+        key = self._name_key.pop(slot, None)
+        if key is None:
+            return
+        pos = bisect.bisect_left(self._name_order, key)
+        del self._name_order[pos]
+        ranks = self._name_rank[: self._size]
+        ranks[ranks > pos] -= 1
 
     def _load(self, cards: Sequence[MemberCard]) -> None:
         self._grow(len(cards))
-        for card in cards:
-            self._put(card)
-        self._rank_names()
+        self._bulk = True
+        try:
+            for card in cards:
+                self._put(card)
+        finally:
+            self._bulk = False
+        keyed = sorted((c.name.casefold(), c.member_id, self._slots[c.member_id]) for c in cards)
+        self._name_order = [(name, mid) for name, mid, _ in keyed]
+        self._name_key = {slot: (name, mid) for name, mid, slot in keyed}
+        self._name_rank[[slot for _, _, slot in keyed]] = np.arange(len(keyed))
 
     def _apply(self, changed: set[int], cards: Sequence[MemberCard]) -> None:
         found = {c.member_id for c in cards}
@@ -208,7 +237,6 @@ class DirectoryIndex:
                 self._clear_slot(slot)
         for card in cards:
             self._put(card)
-        self._rank_names()
 
     # ---------------------------------------------------------------- lookup
 
@@ -303,6 +331,12 @@ class DirectoryIndex:
         ordered = top[np.argsort(-total_key[top], kind="stable")][offset:wanted]
         cards = [self._cards[int(candidates[i])] for i in ordered]
         return SearchResult(total, [c for c in cards if c is not None])
+
+    def column_bytes(self) -> int:
+        """Memory held by the numpy columns and term masks (the cards themselves are extra)."""
+        arrays = (self._valid, self._has_zone, self._open, self._start, self._end, self._zone, self._helpful,
+                  self._name_rank, *self._masks.values())  # fmt: skip
+        return int(sum(a.nbytes for a in arrays))
 
     def __len__(self) -> int:
         return int(self._valid[: self._size].sum())

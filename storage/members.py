@@ -251,23 +251,43 @@ class MemberRepository:
             await record_change(session, [member_id])
 
     async def cards(self, member_ids: Sequence[int] | None = None) -> list[MemberCard]:
-        """Cards for the given members (all members when None), in three set queries, not N."""
+        """Cards for the given members (all when None): three Core queries, no ORM objects, so a
+        100,000-member directory loads in seconds."""
+        m, p = Member.__table__, Profile.__table__
+        stmt = select(
+            m.c.id, m.c.name, m.c.email, m.c.visibility, p.c.timezone, p.c.region, p.c.school, p.c.department,
+            p.c.locale, p.c.open_to_questions, p.c.work_start, p.c.work_end, p.c.bio,
+        ).select_from(m.outerjoin(p, p.c.member_id == m.c.id))  # fmt: skip
+        tag_stmt = select(ProfileTag.member_id, ProfileTag.kind, ProfileTag.term).order_by(ProfileTag.id)
+        id_stmt = select(Identity.member_id, Identity.platform, Identity.user_id)
+        if member_ids is not None:
+            stmt = stmt.where(m.c.id.in_(member_ids))
+            tag_stmt = tag_stmt.where(ProfileTag.member_id.in_(member_ids))
+            id_stmt = id_stmt.where(Identity.member_id.in_(member_ids))
         async with self._db.sessions() as session:
-            stmt = select(Member, Profile).outerjoin(Profile, Profile.member_id == Member.id)
-            tag_stmt = select(ProfileTag.member_id, ProfileTag.kind, ProfileTag.term).order_by(ProfileTag.id)
-            id_stmt = select(Identity.member_id, Identity.platform, Identity.user_id)
-            if member_ids is not None:
-                stmt = stmt.where(Member.id.in_(member_ids))
-                tag_stmt = tag_stmt.where(ProfileTag.member_id.in_(member_ids))
-                id_stmt = id_stmt.where(Identity.member_id.in_(member_ids))
-            rows = (await session.execute(stmt.order_by(Member.id))).all()
-            tags: dict[int, list[tuple[str, str]]] = {}
+            rows = (await session.execute(stmt.order_by(m.c.id))).all()
+            tags: dict[int, dict[str, list[str]]] = {}
             for mid, kind, term in (await session.execute(tag_stmt)).all():
-                tags.setdefault(mid, []).append((kind, term))
+                tags.setdefault(mid, {}).setdefault(kind, []).append(term)
             idents: dict[int, dict[str, str]] = {}
             for mid, platform, user_id in (await session.execute(id_stmt)).all():
                 idents.setdefault(mid, {})[platform] = user_id
-        return [card_from_rows(m, p, tags.get(m.id, ()), idents.get(m.id, {})) for m, p in rows]
+        empty: dict[str, list[str]] = {}
+        out = []
+        for r in rows:
+            t = tags.get(r.id, empty)
+            out.append(
+                MemberCard(
+                    member_id=r.id, name=r.name, email=r.email, identities=idents.get(r.id, {}),
+                    roles=tuple(t.get("role", ())), programmes=tuple(t.get("programme", ())),
+                    subjects=tuple(t.get("subject", ())), languages=tuple(t.get("language", ())),
+                    timezone=r.timezone, region=r.region, school=r.school, department=r.department,
+                    locale=r.locale, open_to_questions=bool(r.open_to_questions), visibility=r.visibility,
+                    work_start=r.work_start if r.work_start is not None else DEFAULT_WORK_START,
+                    work_end=r.work_end if r.work_end is not None else DEFAULT_WORK_END, bio=r.bio,
+                )
+            )  # fmt: skip
+        return out
 
     async def changes_since(self, version: int) -> tuple[int, set[int]]:
         """(newest version, member ids changed after `version`)."""
