@@ -149,3 +149,14 @@ async def test_school_report_attaches_the_chart(world: World) -> None:
     report = await world.interact("school-report", {}, user=BOSS)
     assert "Lagos Prep" in report["content"] and report["flags"] == 64
     assert report["_files"] == ["school-report.png"]
+
+
+async def test_hide_and_show_through_discord(world: World) -> None:
+    await world.interact("profile", {"fields": "role=examiner subject=music"}, subcommand="set")
+    assert f"<@{ANA}>" in (await world.interact("whois-examiner", {"subject": "music"}, user=BOSS))["content"]
+    hide = await world.interact("profile", {}, subcommand="hide")
+    assert hide["content"].startswith("Done: you no longer appear")
+    gone = await world.interact("whois-examiner", {"subject": "music", "programme": "DP"}, user=BOSS)
+    assert gone["content"].startswith("Nobody in the directory matches Examiner · Music")
+    await world.interact("profile", {}, subcommand="show")
+    assert f"<@{ANA}>" in (await world.interact("whois", {"query": "music examiner"}, user=BOSS))["content"]

@@ -184,3 +184,22 @@ async def test_school_report_uploads_the_chart_to_the_admins_dm(world: World) ->
     assert upload["filename"] == "school-report.png" and upload["data"].startswith(b"\x89PNG")
     dm = world.fake.calls_to("conversations.open")[-1]
     assert upload["channel"] is not None and "UBOSS" in str(dm["users"])
+
+
+async def test_profile_set_hide_and_show_through_slack(world: World) -> None:
+    saved = await world.command(
+        "/profile", "set role=examinateur subject=biologie programme=PD tz=Europe/Madrid"
+    )
+    assert (
+        saved["text"].startswith("Saved. Your profile now reads:") and saved["response_type"] == "ephemeral"
+    )
+    found = await world.command("/whois-examiner", "biology DP spanish", user="UBOSS")
+    assert found["text"].startswith("1 member matches Examiner · Biology (DP · Spanish first):")
+    assert "<@UANA>" in found["text"]
+    assert (await world.command("/profile", "hide"))["text"].startswith("Done: you no longer appear")
+    hidden = await world.command("/whois-examiner", "biology", user="UBOSS")
+    assert hidden["text"].startswith("Nobody in the directory matches Examiner · Biology yet.")
+    await world.command("/profile", "show")
+    assert "<@UANA>" in (await world.command("/whois", "examiner biologie", user="UBOSS"))["text"]
+    bad = await world.command("/profile", "set hours=sometimes")
+    assert bad["text"] == "Nothing was saved:\n• hours: Write working hours like 08:00-18:00."

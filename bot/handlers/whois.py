@@ -14,7 +14,7 @@ from bot.commands import ActionSpec, CommandSpec, OptionSpec
 from bot.context import Context
 from bot.directory import DirectoryQuery
 from bot.events import ButtonEvent, CommandEvent
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.port import Button, Reply
 from storage.members import MemberCard
 
@@ -51,10 +51,11 @@ def member_line(card: MemberCard, ctx: Context, now: datetime) -> str:
     return f"• {who}: " + port.escape(text)
 
 
-def _did_you_mean(unknown: tuple[Unknown, ...], t: Translator, port_escape: object) -> list[str]:
-    lines = []
+def did_you_mean(unknown: tuple[Unknown, ...], ctx: Context) -> list[str]:
+    """One line per unrecognised word, with suggestions where the catalogue has close terms."""
+    t, lines = ctx.t, []
     for word in unknown:
-        text = str(port_escape(word.text)) if callable(port_escape) else word.text
+        text = ctx.port.escape(word.text)
         if word.suggestions:
             names = ", ".join(s.name(t.locale) for s in word.suggestions)
             lines.append(
@@ -146,7 +147,7 @@ async def results(ctx: Context, query: DirectoryQuery, page: int, notes: list[st
 async def handle_whois(event: CommandEvent, ctx: Context) -> Reply:
     catalogue = Catalogue.default()
     parsed = catalogue.parse(str(event.args.get("query", "")))
-    notes = _did_you_mean(parsed.unknown, ctx.t, ctx.port.escape)
+    notes = did_you_mean(parsed.unknown, ctx)
     query = build_query(parsed, catalogue)
     if query.empty:
         return Reply("\n".join([*notes, ctx.t.gettext(WHOIS.usage)]))
@@ -157,7 +158,7 @@ async def handle_whois_examiner(event: CommandEvent, ctx: Context) -> Reply:
     catalogue = Catalogue.default()
     text = " ".join(str(event.args.get(k, "")) for k in ("subject", "programme", "language"))
     parsed = catalogue.parse(text)
-    notes = _did_you_mean(parsed.unknown, ctx.t, ctx.port.escape)
+    notes = did_you_mean(parsed.unknown, ctx)
     if not parsed.subjects:
         return Reply("\n".join([*notes, ctx.t.gettext(WHOIS_EXAMINER.usage)]))
     return await results(ctx, build_query(parsed, catalogue, roles=(EXAMINER,)), 0, notes)
