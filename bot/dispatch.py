@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.commands import SUBCOMMAND, CommandSpec, Permission, all_actions, all_forms
 from bot.context import Context, Services, UserError
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 4000
 RETRY_DELAYS_MINUTES = (1, 5, 15, 60)
+R = TypeVar("R")
 CRASH_MESSAGE = N_(
     "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
 )
@@ -94,13 +95,9 @@ class Dispatcher:
         missing = [o.name for o in required if o.required and not str(event.args.get(o.name, "")).strip()]
         if missing:
             return Reply(t.gettext(spec.usage))
-        try:
-            return await spec.handler(event, ctx)
-        except UserError as exc:
-            return Reply(exc.message)
-        except Exception:
-            log.exception("command /%s failed (event %s)", event.name, event.event_id)
-            return Reply(t.gettext(CRASH_MESSAGE))
+        return await self._guarded(
+            None, f"command /{event.name} (event {event.event_id})", ctx, spec.handler(event, ctx)
+        )
 
     def _allowed(self, spec: CommandSpec, actor: Actor) -> bool:
         return spec.permission is Permission.EVERYONE or self.services.config.is_admin(
@@ -118,37 +115,39 @@ class Dispatcher:
             log.exception("opening the form of /%s failed (event %s)", event.name, event.event_id)
             return None
 
-    async def button(self, event: ButtonEvent, port: ChatPort) -> Reply:
-        """A pressed button; unknown or stale buttons get a plain explanation."""
-        ctx = self.context(port, event.actor)
+    async def _guarded(self, kind: str | None, what: str, ctx: Context, run: Awaitable[R]) -> R | Reply:
+        """Run a handler: a UserError is shown as is, anything else is logged and becomes a plain
+        apology; never a traceback in chat."""
         try:
-            spec = self.actions.get(event.action_id)
-            if spec is None:
-                return Reply(ctx.t.gettext("This button is no longer active. Please run the command again."))
-            return await spec.handler(event, ctx)
+            return await run
         except UserError as exc:
             return Reply(exc.message)
         except Exception:
-            log.exception("button %s failed (event %s)", event.action_id, event.event_id)
+            log.exception("%s failed", what)
             return Reply(ctx.t.gettext(CRASH_MESSAGE))
         finally:
+            if kind is not None:
+                await self._count(kind)
+
+    async def button(self, event: ButtonEvent, port: ChatPort) -> Reply:
+        """A pressed button; unknown or stale buttons get a plain explanation."""
+        ctx = self.context(port, event.actor)
+        spec = self.actions.get(event.action_id)
+        if spec is None:
             await self._count("button")
+            return Reply(ctx.t.gettext("This button is no longer active. Please run the command again."))
+        what = f"button {event.action_id} (event {event.event_id})"
+        return await self._guarded("button", what, ctx, spec.handler(event, ctx))
 
     async def form_submit(self, event: FormSubmitEvent, port: ChatPort) -> Reply | FormErrors:
         """A submitted modal: field errors go back to the form (nothing saved), else a reply."""
         ctx = self.context(port, event.actor)
-        try:
-            spec = self.forms.get(event.form_id)
-            if spec is None:
-                return Reply(ctx.t.gettext("This form is no longer active. Please run the command again."))
-            return await spec.handler(event, ctx)
-        except UserError as exc:
-            return Reply(exc.message)
-        except Exception:
-            log.exception("form %s failed (event %s)", event.form_id, event.event_id)
-            return Reply(ctx.t.gettext(CRASH_MESSAGE))
-        finally:
+        spec = self.forms.get(event.form_id)
+        if spec is None:
             await self._count("form")
+            return Reply(ctx.t.gettext("This form is no longer active. Please run the command again."))
+        what = f"form {event.form_id} (event {event.event_id})"
+        return await self._guarded("form", what, ctx, spec.handler(event, ctx))
 
     async def message(self, event: MessageEvent, port: ChatPort) -> None:
         """Messages matter only inside Q&A threads for now: the first reply answers the question."""

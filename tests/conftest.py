@@ -15,6 +15,7 @@ from adapters.runtime import Runtime, build_runtime
 from bot.clock import ManualClock
 from bot.config import Config, build_config
 from bot.scheduling import ManualScheduler
+from storage.db import Database
 
 POSTGRES_ENV = "IBEN_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -58,6 +59,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
             pytest.fail(f"{problem}; CI must run the PostgreSQL tests ({POSTGRES_ENV})")
         pytest.skip(f"{problem}; set {POSTGRES_ENV} or start PostgreSQL to run this test")
     return url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database on SQLite and on PostgreSQL (see `database_url`)."""
+    database = Database(database_url)
+    await database.upgrade()
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,14 +21,6 @@ NOW = datetime(2026, 3, 10, 13, 0, tzinfo=UTC)
 EXAMPLE = Path(__file__).resolve().parents[1] / "bot" / "data" / "members.example.csv"
 EXAMPLE_ROWS = sum(1 for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[1:] if line.strip())
 HEADER = ",".join(COLUMNS)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ departments and subjects, as a table and a chart; staff counts stored and read f
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -249,14 +248,6 @@ def test_the_chart_grows_with_the_schools_and_handles_none() -> None:
 
 
 # --- staff counts ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def test_staff_counts_are_upserted_and_a_retyped_name_updates_the_same_school(db: Database) -> None:

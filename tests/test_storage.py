@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,14 +17,6 @@ from storage.models import Base
 from storage.questions import NewQuestion, QuestionRepository
 
 NOW = datetime(2026, 3, 10, 13, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def test_migrations_reach_head_idempotently_and_match_the_models(db: Database) -> None:
