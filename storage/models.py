@@ -99,6 +99,46 @@ class Question(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     first_answer_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     first_answerer_user_id: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(64))  # catalogue term ids, given or inferred
+    programme: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    asker_timezone: Mapped[str | None] = mapped_column(String(64))
+    solved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    solved_answer_id: Mapped[int | None] = mapped_column(Integer)
+    waves_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Answer(Base):
+    """A reply in a question's thread by someone other than the asker; the message id makes a
+    re-delivered event harmless."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("question_id", "message_id", name="uq_answer_message"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Notification(Base):
+    """One routing ping: a member is notified about a question at most once (unique), and the daily
+    cap counts these rows."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("question_id", "member_id", name="uq_notification_member"),
+        Index("ix_notifications_member_sent", "member_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(Integer)
+    wave: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Delivery(Base):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import Question
+from storage.models import Answer, Notification, Question
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class NewQuestion:
     asker_locale: str
     text: str
     created_at: datetime
+    subject: str | None = None
+    programme: str | None = None
+    language: str | None = None
+    asker_timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,28 @@ class QuestionRecord:
     created_at: datetime
     first_answer_at: datetime | None
     first_answerer_user_id: str | None
+    subject: str | None = None
+    programme: str | None = None
+    language: str | None = None
+    asker_timezone: str | None = None
+    solved_at: datetime | None = None
+    solved_answer_id: int | None = None
+    waves_sent: int = 0
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    id: int
+    question_id: int
+    platform: str
+    user_id: str
+    message_id: str
+    text: str
+    created_at: datetime
+
+
+def _answer(a: Answer) -> AnswerRecord:
+    return AnswerRecord(a.id, a.question_id, a.platform, a.user_id, a.message_id, a.text, a.created_at)
 
 
 def _record(q: Question) -> QuestionRecord:
@@ -55,6 +82,13 @@ def _record(q: Question) -> QuestionRecord:
         created_at=q.created_at,
         first_answer_at=q.first_answer_at,
         first_answerer_user_id=q.first_answerer_user_id,
+        subject=q.subject,
+        programme=q.programme,
+        language=q.language,
+        asker_timezone=q.asker_timezone,
+        solved_at=q.solved_at,
+        solved_answer_id=q.solved_answer_id,
+        waves_sent=q.waves_sent or 0,
     )
 
 
@@ -74,6 +108,11 @@ class QuestionRepository:
                     asker_locale=new.asker_locale,
                     text=new.text,
                     created_at=new.created_at,
+                    subject=new.subject,
+                    programme=new.programme,
+                    language=new.language,
+                    asker_timezone=new.asker_timezone,
+                    waves_sent=0,
                 )
                 session.add(q)
                 await session.flush()
@@ -122,6 +161,76 @@ class QuestionRepository:
             q = (await session.execute(stmt)).scalars().first()
             return _record(q) if q else None
 
+    async def add_answer(
+        self, question_id: int, *, platform: str, user_id: str, message_id: str, text: str, at: datetime
+    ) -> tuple[AnswerRecord | None, bool]:
+        """Store a thread reply; returns (the answer, whether it became the first answer). A
+        re-delivered message returns (None, False)."""
+        try:
+            async with self._db.sessions() as session, session.begin():
+                answer = Answer(
+                    question_id=question_id, platform=platform, user_id=user_id, message_id=message_id,
+                    text=text, created_at=at,
+                )  # fmt: skip
+                session.add(answer)
+                await session.flush()
+                record = _answer(answer)
+        except IntegrityError:
+            return None, False
+        first = await self.record_answer(question_id, user_id, at)
+        return record, first
+
+    async def answers(self, question_id: int) -> list[AnswerRecord]:
+        async with self._db.sessions() as session:
+            stmt = (
+                select(Answer).where(Answer.question_id == question_id).order_by(Answer.created_at, Answer.id)
+            )
+            return [_answer(a) for a in (await session.execute(stmt)).scalars()]
+
+    async def mark_solved(self, question_id: int, answer_id: int | None, at: datetime) -> bool:
+        """Mark solved once; True only for the call that did it."""
+        async with self._db.sessions() as session, session.begin():
+            result = await session.execute(
+                update(Question)
+                .where(Question.id == question_id, Question.solved_at.is_(None))
+                .values(solved_at=at, solved_answer_id=answer_id)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def set_waves_sent(self, question_id: int, waves: int) -> None:
+        async with self._db.sessions() as session, session.begin():
+            await session.execute(update(Question).where(Question.id == question_id).values(waves_sent=waves))
+
+    async def record_notifications(
+        self, question_id: int, member_ids: Sequence[int], wave: int, at: datetime
+    ) -> None:
+        """Remember who was pinged (the unique key keeps it to once per member and question)."""
+        if not member_ids:
+            return
+        async with self._db.sessions() as session, session.begin():
+            await session.execute(
+                insert(Notification),
+                [
+                    {"question_id": question_id, "member_id": m, "wave": wave, "sent_at": at}
+                    for m in member_ids
+                ],
+            )
+
+    async def notified(self, question_id: int) -> set[int]:
+        async with self._db.sessions() as session:
+            stmt = select(Notification.member_id).where(Notification.question_id == question_id)
+            return set((await session.execute(stmt)).scalars())
+
+    async def pings_since(self, since: datetime) -> dict[int, int]:
+        """Pings per member since `since`, for the daily cap."""
+        async with self._db.sessions() as session:
+            stmt = (
+                select(Notification.member_id, func.count())
+                .where(Notification.sent_at >= since)
+                .group_by(Notification.member_id)
+            )
+            return {int(m): int(n) for m, n in (await session.execute(stmt)).all()}
+
     async def record_answer(self, question_id: int, user_id: str, at: datetime) -> bool:
         """Set the first answer once; True only for the reply that became the first answer."""
         async with self._db.sessions() as session, session.begin():
@@ -135,8 +244,6 @@ class QuestionRepository:
 
 async def first_answer_counts(db: Database, since: datetime) -> dict[tuple[str, str], int]:
     """How many questions each (platform, user id) answered first since `since`: helpfulness."""
-    from sqlalchemy import func
-
     stmt = (
         select(Question.platform, Question.first_answerer_user_id, func.count())
         .where(Question.first_answer_at >= since, Question.first_answerer_user_id.is_not(None))
