@@ -60,6 +60,7 @@ def downgrade() -> None:
     op.drop_table("notifications")
     op.drop_table("answers")
     with op.batch_alter_table("questions") as batch:
-        for column in ("waves_sent", "solved_answer_id", "solved_at", "asker_timezone", "language", "programme",
-                       "subject"):  # fmt: skip
+        for column in ("waves_sent", "solved_answer_id", "solved_at", "asker_timezone"):
+            batch.drop_column(column)
+        for column in ("language", "programme", "subject"):
             batch.drop_column(column)
