@@ -127,7 +127,7 @@ async def _console(config: Config, *, demo: bool) -> int:
 
     runtime = await build_runtime(config)
     try:
-        runtime.start_scheduler()
+        await runtime.start_scheduler()
         await run_console(runtime, demo=demo)
     finally:
         await runtime.close()
@@ -148,7 +148,7 @@ async def _run(config: Config) -> int:
 
         services.append(DiscordAdapter(runtime).serve_forever())
     try:
-        runtime.start_scheduler()
+        await runtime.start_scheduler()
         if not services:
             from adapters.console.repl import run_console
 

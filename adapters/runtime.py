@@ -35,9 +35,9 @@ class Runtime:
         """Make an adapter's port available to scheduled work for its platform."""
         self.services.ports[port.platform.value] = port
 
-    def start_scheduler(self, *, paused: bool = False) -> None:
+    async def start_scheduler(self, *, paused: bool = False) -> None:
         if isinstance(self.scheduler, ApschedulerScheduler):
-            self.scheduler.start(paused=paused)
+            await self.scheduler.start(paused=paused)
 
     async def close(self) -> None:
         if isinstance(self.scheduler, ApschedulerScheduler):
@@ -54,7 +54,7 @@ async def build_runtime(
     """Open (and migrate) the database and wire the core; the scheduler is not started yet."""
     db = Database(config.database.url)
     await db.upgrade()
-    sched = scheduler if scheduler is not None else ApschedulerScheduler(config.database.url)
+    sched = scheduler if scheduler is not None else ApschedulerScheduler(db)
     members = MemberRepository(db)
     services = Services(
         config=config,

@@ -1,8 +1,11 @@
-"""APScheduler 3.11 behind the core's SchedulerPort, with its job store in the bot's own database.
+"""APScheduler 3.11 behind the core's SchedulerPort, with pending work persisted in the bot's database.
 
-Jobs are stored as (kind, payload) only; a small executor hands them to the core's job runner, so the
-stored job never needs to pickle a context. Misfires are never dropped here (no grace limit): the core
-decides what "late" means, and the delivery ledger makes a repeat impossible.
+APScheduler does the timing (an in-memory job store); every job is also a row in `scheduled_jobs`
+(storage/jobs.py), written through the bot's own async engine, and reloaded at start, so work survives
+a restart. (APScheduler's SQLAlchemy job store writes with a blocking driver on the event-loop thread,
+which deadlocks against async SQLite transactions: see storage/jobs.py.) Misfires are never dropped:
+a job due while the bot was down runs at start, the core decides what "late" means, and the delivery
+ledger makes a repeat impossible.
 """
 
 from __future__ import annotations
@@ -14,21 +17,18 @@ from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.base import BaseExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import create_engine, event
 
 from bot.scheduling import JobRunner
-from storage.db import _sqlite_pragmas
-from storage.urls import is_sqlite, sync_url
+from storage.db import Database
+from storage.jobs import JobStore
 
 log = logging.getLogger(__name__)
 
-JOBS_TABLE = "scheduled_jobs"
-
 
 async def scheduled_job(kind: str, payload: dict[str, Any]) -> None:
-    """The stored job's callable: a name for APScheduler to persist; CoreExecutor runs the real work."""
+    """The callable APScheduler holds; CoreExecutor runs the real work through the core's runner."""
     raise RuntimeError("scheduled_job runs only through CoreExecutor")
 
 
@@ -60,18 +60,11 @@ class CoreExecutor(BaseExecutor):  # type: ignore[misc]
                     tb = sys.exc_info()[2]
                     events.append(
                         JobExecutionEvent(
-                            EVENT_JOB_ERROR,
-                            job.id,
-                            job._jobstore_alias,
-                            run_time,
-                            exception=exc,
-                            traceback=tb,
+                            EVENT_JOB_ERROR, job.id, job._jobstore_alias, run_time, exception=exc, traceback=tb
                         )
                     )
                 else:
-                    events.append(
-                        JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, run_time)
-                    )
+                    events.append(JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, run_time))
             return events
 
         task = self._loop.create_task(run())
@@ -86,14 +79,12 @@ class CoreExecutor(BaseExecutor):  # type: ignore[misc]
 
 
 class ApschedulerScheduler:
-    """SchedulerPort over AsyncIOScheduler + SQLAlchemyJobStore (sync driver, same database)."""
+    """SchedulerPort: timing by AsyncIOScheduler, persistence by the `scheduled_jobs` table."""
 
-    def __init__(self, database_url: str) -> None:
-        self._engine = create_engine(sync_url(database_url))
-        if is_sqlite(database_url):
-            event.listen(self._engine, "connect", _sqlite_pragmas)
+    def __init__(self, db: Database) -> None:
+        self._store = JobStore(db)
         self._scheduler = AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self._engine, tablename=JOBS_TABLE)},
+            jobstores={"default": MemoryJobStore()},
             executors={"default": CoreExecutor(self)},
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
             timezone=UTC,
@@ -101,15 +92,17 @@ class ApschedulerScheduler:
         self.runner: JobRunner | None = None
         self.fired: int = 0
 
-    def start(self, *, paused: bool = False) -> None:
+    async def start(self, *, paused: bool = False) -> None:
+        """Start timing and reload every stored job (those overdue run at once)."""
         self._scheduler.start(paused=paused)
+        for job in await self._store.all():
+            self._add(job.key, job.kind, job.run_at, job.payload)
 
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        self._engine.dispose()
 
-    async def schedule(self, *, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> None:
+    def _add(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> None:
         self._scheduler.add_job(
             scheduled_job,
             trigger="date",
@@ -119,17 +112,25 @@ class ApschedulerScheduler:
             kwargs={"kind": kind, "payload": payload},
         )
 
+    async def schedule(self, *, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> None:
+        await self._store.put(key, kind, run_at, payload)
+        self._add(key, kind, run_at, payload)
+
     async def cancel(self, key: str) -> None:
+        await self._store.remove(key)
         job = self._scheduler.get_job(key)
         if job is not None:
             job.remove()
 
     def pending(self) -> list[tuple[str, datetime]]:
-        """(key, next run time) of every stored job, for status output and tests."""
+        """(key, next run time) of every job waiting in this process, for status output and tests."""
         return [(j.id, j.next_run_time) for j in self._scheduler.get_jobs()]
 
     async def fire(self, key: str, kind: str, payload: dict[str, Any], run_time: datetime) -> None:
         if self.runner is None:
             raise RuntimeError("scheduler has no runner")
         self.fired += 1
-        await self.runner(kind, key, payload, run_time)
+        try:
+            await self.runner(kind, key, payload, run_time)
+        finally:
+            await self._store.done(key, run_time)  # a job that rescheduled itself keeps its new row

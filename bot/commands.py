@@ -115,19 +115,23 @@ def all_commands() -> tuple[CommandSpec, ...]:
     from bot.handlers.help import HELP
     from bot.handlers.profile import PROFILE
     from bot.handlers.school import SCHOOL_REPORT
+    from bot.handlers.solved import SOLVED
     from bot.handlers.whois import WHOIS, WHOIS_EXAMINER
 
-    return (ASK, WHOIS_EXAMINER, WHOIS, PROFILE, FORGET_ME, SCHOOL_REPORT, HELP)
+    return (ASK, SOLVED, WHOIS_EXAMINER, WHOIS, PROFILE, FORGET_ME, SCHOOL_REPORT, HELP)
 
 
 def all_actions() -> tuple[ActionSpec, ...]:
+    from bot.handlers.ask import ASK_ACTIONS
     from bot.handlers.forget import FORGET_ACTIONS
+    from bot.handlers.solved import SOLVE_BUTTON
     from bot.handlers.whois import WHOIS_PAGE
 
-    return (WHOIS_PAGE, *FORGET_ACTIONS)
+    return (WHOIS_PAGE, *FORGET_ACTIONS, *ASK_ACTIONS, SOLVE_BUTTON)
 
 
 def all_forms() -> tuple[FormSpec, ...]:
+    from bot.handlers.ask import ASK_FORM
     from bot.handlers.profile import PROFILE_FORM
 
-    return (PROFILE_FORM,)
+    return (PROFILE_FORM, ASK_FORM)

@@ -66,7 +66,12 @@ class DiscordSettings:
 
 @dataclass(frozen=True)
 class QASettings:
-    unanswered_check_minutes: int = 10
+    unanswered_check_minutes: int = 10  # the window of each routing wave
+    wave_size: int = 5  # members notified per wave
+    max_waves: int = 4  # the last one posts in the announcements channel (or bumps the thread)
+    daily_pings: int = 3  # at most this many question DMs per member per 24 h
+    start_soon_minutes: int = 60  # later waves include members whose working day starts this soon
+    nudge_hours: int = 24  # an answered but unsolved question nudges its asker once after this long
 
 
 @dataclass(frozen=True)
@@ -188,7 +193,14 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "gateway_url": _url("ws", "wss"),
         "channels": lambda v: None,
     },
-    "qa": {"unanswered_check_minutes": _int_range(1, 7 * 24 * 60)},
+    "qa": {
+        "unanswered_check_minutes": _int_range(1, 7 * 24 * 60),
+        "wave_size": _int_range(1, 50),
+        "max_waves": _int_range(1, 10),
+        "daily_pings": _int_range(1, 100),
+        "start_soon_minutes": _int_range(0, 12 * 60),
+        "nudge_hours": _int_range(1, 24 * 14),
+    },
     "console": {"user_id": _is_str, "display_name": _is_str, "locale": _locale, "timezone": _timezone},
     "admins": {"slack": _id_list, "discord": _id_list, "console": _id_list},
     "schools": {},  # free keys: school name = staff count, checked below

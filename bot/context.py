@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock
 from bot.config import Config
@@ -20,6 +21,31 @@ if TYPE_CHECKING:
     from storage.schools import SchoolStaffRepository
 
 
+class SimilarHit(Protocol):
+    """What the /ask flow shows of an earlier question."""
+
+    question_id: int
+    text: str
+    permalink: str | None
+    solved: bool
+    answers: int
+
+
+class QuestionFinder(Protocol):
+    async def similar(
+        self, text: str, *, limit: int = 3, exclude_id: int | None = None
+    ) -> Sequence[SimilarHit]: ...
+
+
+class NoSearch:
+    """Used until a search index exists: nothing is ever similar."""
+
+    async def similar(
+        self, text: str, *, limit: int = 3, exclude_id: int | None = None
+    ) -> Sequence[SimilarHit]:
+        return []
+
+
 @dataclass
 class Services:
     """Long-lived dependencies, built once per process; ports are added as adapters start."""
@@ -32,6 +58,7 @@ class Services:
     scheduler: SchedulerPort
     directory: DirectoryIndex
     schools: SchoolStaffRepository
+    finder: QuestionFinder = field(default_factory=NoSearch)
     ports: dict[str, ChatPort] = field(default_factory=dict)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -44,6 +44,18 @@ class DirectoryQuery:
     @property
     def empty(self) -> bool:
         return not (self.roles or self.role_family or self.subjects or self.programmes or self.languages)
+
+
+@dataclass(frozen=True)
+class RouteQuery:
+    """Who might answer a question now: on `platform` (they can be DMed there), open to questions,
+    matching the subjects (else programmes, else languages), awake."""
+
+    platform: str
+    subjects: tuple[str, ...] = ()
+    programmes: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    start_soon_minutes: int = 0  # also members whose working day starts within this many minutes
 
 
 @dataclass(frozen=True)
@@ -259,8 +271,8 @@ class DirectoryIndex:
                 out += mask[: self._size]
         return out
 
-    def in_working_hours(self, now: datetime) -> Bools:
-        """Per member: is it inside their working hours now, in their own time zone?"""
+    def _local_minutes(self, now: datetime) -> Ints:
+        """Per member: minutes after their local midnight now."""
         minute = now.hour * 60 + now.minute
         bucket = int(now.timestamp()) // 900  # offsets only change on quarter hours
         if (
@@ -277,8 +289,13 @@ class DirectoryIndex:
             )
             self._offset_cache = (bucket, offsets)
         offsets = self._offset_cache[1]
+        local: Ints = (minute + offsets[self._zone[: self._size]]) % 1440
+        return local
+
+    def in_working_hours(self, now: datetime) -> Bools:
+        """Per member: is it inside their working hours now, in their own time zone?"""
         n = self._size
-        local = (minute + offsets[self._zone[:n]]) % 1440
+        local = self._local_minutes(now)
         start, end = self._start[:n], self._end[:n]
         inside = np.where(start <= end, (start <= local) & (local < end), (local >= start) | (local < end))
         result: Bools = inside & self._has_zone[:n]
@@ -332,6 +349,59 @@ class DirectoryIndex:
         cards = [self._cards[int(candidates[i])] for i in ordered]
         return SearchResult(total, [c for c in cards if c is not None])
 
+    def starting_within(self, now: datetime, minutes: int) -> Bools:
+        """Per member: does their working day start within `minutes` from now?"""
+        n = self._size
+        until_start = (self._start[:n] - self._local_minutes(now)) % 1440
+        result: Bools = (until_start > 0) & (until_start <= minutes) & self._has_zone[:n]
+        return result
+
+    def route(
+        self, query: RouteQuery, now: datetime, *, exclude: Collection[int], limit: int
+    ) -> list[MemberCard]:
+        """The best `limit` members to notify: programme and language matches first, then those already
+        at work over those about to start, then helpfulness, then name."""
+        n = self._size
+        if n == 0 or limit <= 0:
+            return []
+        keep = self._valid[:n] & self._open[:n] & self._any("platform", (query.platform,))
+        if query.subjects:
+            keep &= self._any("subject", query.subjects)
+        elif query.programmes:
+            keep &= self._any("programme", query.programmes)
+        elif query.languages:
+            keep &= self._any("language", query.languages)
+        working = self.in_working_hours(now)
+        awake = (
+            working | self.starting_within(now, query.start_soon_minutes)
+            if query.start_soon_minutes
+            else working
+        )
+        keep &= awake
+        for member_id in exclude:
+            slot = self._slots.get(member_id)
+            if slot is not None:
+                keep[slot] = False
+        candidates = np.flatnonzero(keep)
+        if candidates.size == 0:
+            return []
+        score = (
+            (np.minimum(self._count("programme", query.programmes), 3) << 18)
+            | (np.minimum(self._count("language", query.languages), 3) << 16)
+            | (working.astype(np.int64) << 15)
+            | (np.minimum(self._helpful[:n], 255) << 6)
+        )
+        key = score[candidates] * (self._capacity + 1) + (self._capacity - self._name_rank[candidates])
+        wanted = min(limit, int(candidates.size))
+        top = (
+            np.argpartition(-key, wanted - 1)[:wanted]
+            if wanted < candidates.size
+            else np.arange(candidates.size)
+        )
+        ordered = top[np.argsort(-key[top], kind="stable")]
+        cards = [self._cards[int(candidates[i])] for i in ordered]
+        return [c for c in cards if c is not None]
+
     def column_bytes(self) -> int:
         """Memory held by the numpy columns and term masks (the cards themselves are extra)."""
         arrays = (self._valid, self._has_zone, self._open, self._start, self._end, self._zone, self._helpful,
@@ -344,6 +414,7 @@ class DirectoryIndex:
 
 def _tags(card: MemberCard) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return (
+        ("platform", tuple(card.identities)),
         ("role", card.roles),
         ("programme", card.programmes),
         ("subject", card.subjects),

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from bot.commands import SUBCOMMAND, CommandSpec, Permission, all_actions, all_forms
 from bot.context import Context, Services, UserError
-from bot.events import Actor, ButtonEvent, CommandEvent, FormSubmitEvent, MessageEvent
+from bot.events import Actor, ButtonEvent, CommandEvent, FormSubmitEvent, MessageEvent, ReactionEvent
 from bot.handlers.ask import on_thread_message
 from bot.i18n import N_, Translator, pick_locale
 from bot.jobs import JOB_HANDLERS, JobFailed
@@ -157,6 +157,20 @@ class Dispatcher:
             log.exception("message handling failed (event %s)", event.event_id)
         finally:
             await self._count("message")
+
+    async def reaction(self, event: ReactionEvent, port: ChatPort) -> None:
+        """Reactions matter when the asker's ✅ marks an answer as the solution."""
+        from bot.handlers.solved import on_reaction
+
+        ctx = self.context(port, event.actor)
+        try:
+            await on_reaction(event, ctx)
+        except UserError as exc:
+            log.info("reaction %s not applied: %s", event.event_id, exc.message)
+        except Exception:
+            log.exception("reaction handling failed (event %s)", event.event_id)
+        finally:
+            await self._count("reaction")
 
     async def run_job(self, kind: str, key: str, payload: dict[str, Any], scheduled_for: datetime) -> None:
         """Scheduled work: same services as commands; a failed send is retried, never dropped."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.context import Context
-from bot.handlers.ask import UNANSWERED_CHECK, unanswered_check
+from bot.routing import NUDGE, WAVE, run_nudge, run_wave
 
 JobHandler = Callable[[Context, dict[str, Any], datetime], Awaitable[None]]
 
@@ -16,4 +16,4 @@ class JobFailed(Exception):
     """The job could not run now; the dispatcher retries it later."""
 
 
-JOB_HANDLERS: dict[str, JobHandler] = {UNANSWERED_CHECK: unanswered_check}
+JOB_HANDLERS: dict[str, JobHandler] = {WAVE: run_wave, NUDGE: run_nudge}

@@ -171,3 +171,14 @@ class DirectoryChange(Base):
 
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     member_id: Mapped[int] = mapped_column(Integer)
+
+
+class ScheduledJob(Base):
+    """Pending scheduled work, written through the bot's own engine (see adapters/scheduler.py)."""
+
+    __tablename__ = "scheduled_jobs"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    run_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    payload: Mapped[str] = mapped_column(Text)  # JSON

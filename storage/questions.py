@@ -180,6 +180,12 @@ class QuestionRepository:
         first = await self.record_answer(question_id, user_id, at)
         return record, first
 
+    async def answer_by_message(self, platform: str, message_id: str) -> AnswerRecord | None:
+        async with self._db.sessions() as session:
+            stmt = select(Answer).where(Answer.platform == platform, Answer.message_id == message_id)
+            answer = (await session.execute(stmt)).scalars().first()
+            return _answer(answer) if answer else None
+
     async def answers(self, question_id: int) -> list[AnswerRecord]:
         async with self._db.sessions() as session:
             stmt = (

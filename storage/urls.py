@@ -1,4 +1,4 @@
-"""Database URL handling: one configured URL, an async driver for the bot, a sync one for APScheduler."""
+"""Database URL handling: the configured URL, turned into the async driver the bot uses."""
 
 from __future__ import annotations
 
@@ -12,16 +12,6 @@ def async_url(url: str) -> URL:
         return u.set(drivername="sqlite+aiosqlite")
     if u.get_backend_name() == "postgresql":
         return u.set(drivername="postgresql+asyncpg")
-    raise ValueError(f"unsupported database {u.get_backend_name()!r}: use sqlite or postgresql")
-
-
-def sync_url(url: str) -> URL:
-    """The same database through a blocking driver, for APScheduler 3's job store."""
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
-        return u.set(drivername="sqlite")
-    if u.get_backend_name() == "postgresql":
-        return u.set(drivername="postgresql+psycopg")
     raise ValueError(f"unsupported database {u.get_backend_name()!r}: use sqlite or postgresql")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 import pytest
 
@@ -69,74 +68,6 @@ async def test_empty_ask_explains_usage_and_posts_nothing(
     reply = await session.command("ask", "   ")
     assert reply.text.startswith(expected)
     assert session.port.messages == []
-
-
-async def test_ask_posts_a_thread_links_the_asker_and_records_the_first_answer(
-    session: ConsoleSession, runtime: Runtime, clock: ManualClock
-) -> None:
-    reply = await session.command("ask", "How do you run TOK exhibitions online? @everyone")
-    root = session.port.in_channel("qa")[0]
-    assert root.thread == root.message_id and root.title and root.title.startswith("How do you run TOK")
-    assert "@\u200beveryone" in root.text and "@everyone" not in root.text
-    assert f"console://qa/{root.message_id}" in reply.text
-    assert "If nobody has answered in 10 minutes" in reply.text
-
-    await session.message("Me too, following", thread=root.message_id)  # the asker's own reply is no answer
-    question = await runtime.services.questions.by_thread("console", root.message_id)
-    assert question is not None and question.first_answer_at is None
-
-    clock.advance(timedelta(minutes=4))
-    session.actor = Actor(Platform.CONSOLE, "mei", "Mei Lin")
-    await session.message("We use a Padlet wall per object.", thread=root.message_id)
-    question = await runtime.services.questions.by_thread("console", root.message_id)
-    assert question is not None and question.first_answerer_user_id == "mei"
-    assert question.first_answer_at == clock.now()
-
-    clock.advance(timedelta(minutes=6))
-    assert await scheduler(runtime).run_due(clock.now()) == 1
-    assert [m.text for m in session.port.thread(root.message_id) if "without an answer" in m.text] == []
-
-
-async def test_an_unanswered_question_is_brought_up_once_after_the_configured_delay(
-    session: ConsoleSession, runtime: Runtime, clock: ManualClock
-) -> None:
-    await session.command("ask", "Any DP coordinators using ManageBac for CAS?")
-    root = session.port.in_channel("qa")[0]
-    clock.advance(timedelta(minutes=9))
-    assert await scheduler(runtime).run_due(clock.now()) == 0
-    clock.advance(timedelta(minutes=1))
-    assert await scheduler(runtime).run_due(clock.now()) == 1
-    bumps = [m for m in session.port.thread(root.message_id) if "without an answer" in m.text]
-    assert len(bumps) == 1
-    assert bumps[0].text.startswith("This question has waited 10 minutes without an answer.")
-    assert await scheduler(runtime).run_due(clock.now() + timedelta(days=1)) == 0
-
-
-class FlakyPort(ConsolePort):
-    """Fails its next `failures` thread replies, as a platform outage would."""
-
-    def __init__(self, failures: int) -> None:
-        super().__init__()
-        self.failures = failures
-
-    async def reply_in_thread(self, thread: MessageRef, text: str) -> MessageRef:
-        if self.failures:
-            self.failures -= 1
-            raise ConnectionError("platform unavailable")
-        return await super().reply_in_thread(thread, text)
-
-
-async def test_a_failed_scheduled_send_is_retried_not_dropped(runtime: Runtime, clock: ManualClock) -> None:
-    port = FlakyPort(failures=2)
-    runtime.attach(port)
-    session = ConsoleSession(runtime, port, out=lambda _: None)
-    await session.command("ask", "Is anyone awake?")
-    sched = scheduler(runtime)
-    for minutes in (10, 1, 5):  # first try, then the retry delays
-        clock.advance(timedelta(minutes=minutes))
-        assert await sched.run_due(clock.now()) == 1
-    bumps = [m for m in port.messages if "without an answer" in m.text]
-    assert len(bumps) == 1 and sched.jobs == {}
 
 
 class BrokenPort(ConsolePort):

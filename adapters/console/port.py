@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.events import Conversation, Platform
-from bot.port import Capability, MessageRef, UserInfo
+from bot.port import Button, Capability, MessageRef, UserInfo
 from bot.safety import defuse_mass_mentions
 
 
@@ -24,6 +24,7 @@ class Posted:
     ephemeral: bool = False
     title: str | None = None
     reactions: list[str] = field(default_factory=list)
+    buttons: tuple[Button, ...] = ()
 
 
 class ConsolePort:
@@ -71,8 +72,9 @@ class ConsolePort:
     async def ephemeral(self, conversation: Conversation, user_id: str, text: str) -> None:
         self._add(Posted(conversation.channel, text, f"m{next(self._ids)}", to_user=user_id, ephemeral=True))
 
-    async def dm(self, user_id: str, text: str) -> MessageRef:
-        return self._ref(self._add(Posted(f"dm:{user_id}", text, f"m{next(self._ids)}", to_user=user_id)))
+    async def dm(self, user_id: str, text: str, buttons: Sequence[Button] = ()) -> MessageRef:
+        posted = Posted(f"dm:{user_id}", text, f"m{next(self._ids)}", to_user=user_id, buttons=tuple(buttons))
+        return self._ref(self._add(posted))
 
     async def react(self, message: MessageRef, emoji: str) -> None:
         for posted in self.messages:

@@ -21,6 +21,7 @@ from bot.events import (
     ConversationKind,
     MessageEvent,
     Platform,
+    ReactionEvent,
 )
 from bot.i18n import Translator
 from bot.port import Button, Reply, UserInfo
@@ -83,6 +84,10 @@ class ConsoleSession:
             thread, _, text = rest.partition(" ")
             await self.message(text, thread=thread)
             return True
+        if word == "react" and len(rest.split()) == 2:
+            message_id, emoji = rest.split()
+            await self.react(message_id, emoji)
+            return True
         if word == "as" and rest:
             self.actor = Actor(
                 Platform.CONSOLE, rest.strip(), rest.strip(), self.actor.locale, self.actor.timezone
@@ -92,7 +97,8 @@ class ConsoleSession:
         self.out(
             self.t.gettext(
                 "Type a command such as /help, /ask <question> or /whois-examiner biology; "
-                "'reply <thread> <text>' answers in a thread, 'as <name>' switches member, 'quit' leaves."
+                "'reply <thread> <text>' answers in a thread, 'react <message> ✅' marks the solution, "
+                "'as <name>' switches member, 'quit' leaves."
             )
         )
         return True
@@ -143,6 +149,19 @@ class ConsoleSession:
             received_at=self.runtime.services.clock.now(),
         )
         return self._remember(await dispatcher.command(event, self.port))
+
+    async def react(self, message_id: str, emoji: str) -> None:
+        """React to a message as the current member (✅ on an answer marks it as the solution)."""
+        event = ReactionEvent(
+            actor=self.actor,
+            conversation=Conversation(Platform.CONSOLE, "console", "qa"),
+            message_id=message_id,
+            emoji=emoji,
+            added=True,
+            event_id=uuid.uuid4().hex,
+            received_at=self.runtime.services.clock.now(),
+        )
+        await self.runtime.dispatcher.reaction(event, self.port)
 
     async def message(self, text: str, *, thread: str | None = None, channel: str = "qa") -> None:
         """Post as the current member (into a thread when given), as people do between commands."""

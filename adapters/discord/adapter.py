@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.endpoints import point_at
-from adapters.discord.port import NO_PINGS, DiscordPort, split_message
+from adapters.discord.port import CUSTOM_ID_PREFIX, NO_PINGS, DiscordPort, button_view, split_message
 from adapters.runtime import Runtime
 from bot.commands import SUBCOMMAND, CommandSpec, OptionSpec, OptionType
 from bot.dispatch import CRASH_MESSAGE
@@ -26,9 +26,10 @@ from bot.events import (
     FormSubmitEvent,
     MessageEvent,
     Platform,
+    ReactionEvent,
 )
 from bot.i18n import Translator, normalize_locale
-from bot.port import Button, ButtonStyle, Form, FormErrors, Reply
+from bot.port import Form, FormErrors, Reply
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,6 @@ _PYTHON_TYPES: dict[OptionType, type] = {
     OptionType.STRING: str,
     OptionType.INTEGER: int,
     OptionType.BOOLEAN: bool,
-}
-CUSTOM_ID_PREFIX = "iben:"
-_STYLES = {
-    ButtonStyle.DEFAULT: discord.ButtonStyle.secondary,
-    ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
-    ButtonStyle.DANGER: discord.ButtonStyle.danger,
 }
 _LOCALIZED = (
     app_commands.TranslationContextLocation.command_description,
@@ -63,21 +58,6 @@ class CatalogTranslator(app_commands.Translator):
             return None
         translated = Translator(lang).gettext(string.message)
         return translated[:100] if translated != string.message else None
-
-
-def _view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
-    if not buttons:
-        return None
-    view = discord.ui.View(timeout=None)
-    for button in buttons:
-        view.add_item(
-            discord.ui.Button(
-                label=button.label[:80],
-                custom_id=f"{CUSTOM_ID_PREFIX}{button.action}:{button.value}"[:100],
-                style=_STYLES[button.style],
-            )
-        )
-    return view
 
 
 def _actor(interaction_user: discord.abc.User, locale: discord.Locale | None) -> Actor:
@@ -108,6 +88,7 @@ class DiscordAdapter:
         self.client.setup_hook = self._setup_hook  # type: ignore[method-assign]
         self.client.event(self.on_message)
         self.client.event(self.on_interaction)
+        self.client.event(self.on_raw_reaction_add)
         self.ready = asyncio.Event()
         self.client.event(self.on_ready)
         self._connection: asyncio.Task[None] | None = None
@@ -189,7 +170,7 @@ class DiscordAdapter:
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
             kwargs: dict[str, Any] = {"ephemeral": reply.ephemeral, "allowed_mentions": NO_PINGS}
-            view = _view(reply.buttons) if last and reply.buttons else None
+            view = button_view(reply.buttons) if last and reply.buttons else None
             if view is not None:
                 kwargs["view"] = view
             if last and reply.attachment is not None:
@@ -243,6 +224,23 @@ class DiscordAdapter:
             result = Reply("\n".join(lines))
         await self._send(interaction, result)
 
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        """Raw, so reactions on messages sent before a restart (not cached) still count."""
+        if self.client.user is not None and payload.user_id == self.client.user.id:
+            return
+        member = payload.member
+        name = member.display_name if member is not None else str(payload.user_id)
+        event = ReactionEvent(
+            actor=Actor(Platform.DISCORD, str(payload.user_id), name),
+            conversation=Conversation(Platform.DISCORD, str(payload.guild_id or ""), str(payload.channel_id)),
+            message_id=str(payload.message_id),
+            emoji=str(payload.emoji),
+            added=True,
+            event_id=f"{payload.message_id}:{payload.user_id}:{payload.emoji}",
+            received_at=self.runtime.services.clock.now(),
+        )
+        await self.runtime.dispatcher.reaction(event, self.port)
+
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Button presses on our messages (custom ids `iben:<action>:<value>`)."""
         if interaction.type is not discord.InteractionType.component:
@@ -266,7 +264,7 @@ class DiscordAdapter:
         )
         reply = await self.runtime.dispatcher.button(event, self.port)
         if reply.replace:
-            view = _view(reply.buttons)
+            view = button_view(reply.buttons)
             await interaction.edit_original_response(
                 content=split_message(reply.text)[0], view=view, allowed_mentions=NO_PINGS
             )

@@ -11,13 +11,37 @@ from typing import Any
 import discord
 
 from bot.events import Conversation, Platform
-from bot.port import Capability, MessageRef, UserInfo
+from bot.port import Button, ButtonStyle, Capability, MessageRef, UserInfo
 from bot.safety import defuse_mass_mentions
 
 NO_PINGS = discord.AllowedMentions.none()
 _MENTION_MARKUP = re.compile(r"<(?=[@#]|/|:|a:)")  # <@id> <@!id> <@&role> <#channel> </cmd:id> emoji
 MESSAGE_LIMIT = 2000
 THREAD_NAME_LIMIT = 100
+
+
+CUSTOM_ID_PREFIX = "iben:"
+_STYLES = {
+    ButtonStyle.DEFAULT: discord.ButtonStyle.secondary,
+    ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
+    ButtonStyle.DANGER: discord.ButtonStyle.danger,
+}
+
+
+def button_view(buttons: Sequence[Button]) -> discord.ui.View | None:
+    """Buttons as a view whose custom ids carry `iben:<action>:<value>` (stateless on restart)."""
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(
+            discord.ui.Button(
+                label=button.label[:80],
+                custom_id=f"{CUSTOM_ID_PREFIX}{button.action}:{button.value}"[:100],
+                style=_STYLES[button.style],
+            )
+        )
+    return view
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -66,10 +90,17 @@ class DiscordPort:
             channel = await self.client.fetch_channel(int(channel_id))
         return channel
 
-    async def _send(self, target: Any, text: str) -> discord.Message:
+    async def _send(self, target: Any, text: str, buttons: Sequence[Button] = ()) -> discord.Message:
         first: discord.Message | None = None
-        for chunk in split_message(text):
-            message = await target.send(chunk, allowed_mentions=NO_PINGS)
+        chunks = split_message(text)
+        for i, chunk in enumerate(chunks):
+            view = button_view(buttons) if i == len(chunks) - 1 else None
+            kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS}
+            if view is not None:
+                kwargs["view"] = view
+            message = await target.send(chunk, **kwargs)
+            if view is not None:
+                view.stop()  # presses are handled statelessly by the adapter's on_interaction
             first = first or message
         assert first is not None
         return first
@@ -110,9 +141,9 @@ class DiscordPort:
         """Outside an interaction Discord has no ephemeral messages: a DM is the private fallback."""
         await self.dm(user_id, text)
 
-    async def dm(self, user_id: str, text: str) -> MessageRef:
+    async def dm(self, user_id: str, text: str, buttons: Sequence[Button] = ()) -> MessageRef:
         user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
-        message = await self._send(user, text)
+        message = await self._send(user, text, buttons)
         return MessageRef(self.platform, str(message.channel.id), str(message.id), None, message.jump_url)
 
     async def react(self, message: MessageRef, emoji: str) -> None:

@@ -30,6 +30,7 @@ from bot.events import (
     FormSubmitEvent,
     MessageEvent,
     Platform,
+    ReactionEvent,
 )
 from bot.i18n import Translator
 from bot.port import FormErrors, Reply
@@ -57,6 +58,7 @@ class SlackAdapter:
         for spec in runtime.dispatcher.commands.values():
             self.app.command(f"/{spec.name}")(self._command_listener(spec))
         self.app.event("message")(self._on_message)
+        self.app.event("reaction_added")(self._on_reaction)
         self.app.action(re.compile(r".+"))(self._on_action)
         self.app.view(re.compile(r".+"))(self._on_view)
         self.app.error(self._on_error)
@@ -186,6 +188,24 @@ class SlackAdapter:
             received_at=self.runtime.services.clock.now(),
         )
         await self.runtime.dispatcher.message(message, self.port)
+
+    async def _on_reaction(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "message" or not event.get("user"):
+            return
+        actor = await self._actor(str(event["user"]), str(event["user"]))
+        reaction = ReactionEvent(
+            actor=actor,
+            conversation=Conversation(
+                Platform.SLACK, str(body.get("team_id", "")), str(item.get("channel", ""))
+            ),
+            message_id=str(item.get("ts", "")),
+            emoji=str(event.get("reaction", "")),
+            added=True,
+            event_id=str(body.get("event_id", "")),
+            received_at=self.runtime.services.clock.now(),
+        )
+        await self.runtime.dispatcher.reaction(reaction, self.port)
 
     async def _on_error(self, error: Exception, body: dict[str, Any], respond: Any = None) -> None:
         """Last resort: log the traceback, tell the user plainly (never the traceback)."""

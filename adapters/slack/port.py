@@ -10,8 +10,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.render import reply_blocks
 from bot.events import Conversation, Platform
-from bot.port import Capability, MessageRef, UserInfo
+from bot.port import Button, Capability, MessageRef, Reply, UserInfo
 from bot.safety import defuse_mass_mentions
 
 USER_CACHE_SECONDS = 3600
@@ -81,10 +82,11 @@ class SlackPort:
             kwargs["thread_ts"] = conversation.thread
         await self.client.chat_postEphemeral(**kwargs)
 
-    async def dm(self, user_id: str, text: str) -> MessageRef:
+    async def dm(self, user_id: str, text: str, buttons: Sequence[Button] = ()) -> MessageRef:
         opened = await self.client.conversations_open(users=[user_id])
         channel = str(opened["channel"]["id"])
-        data = await self._post(channel=channel, text=text)
+        blocks = reply_blocks(Reply(text, buttons=tuple(buttons)))
+        data = await self._post(channel=channel, text=text, **({"blocks": blocks} if blocks else {}))
         return MessageRef(self.platform, channel, str(data["ts"]))
 
     async def react(self, message: MessageRef, emoji: str) -> None:

@@ -1,4 +1,5 @@
-"""Q&A: answers, routing notifications, and the question's subject, programme, language and solution.
+"""Q&A: answers, routing notifications, the question's subject, programme, language and solution; and
+the scheduled-jobs table the scheduler persists its work in.
 
 Revision ID: 0003
 Revises: 0002
@@ -56,7 +57,18 @@ def upgrade() -> None:
     op.create_index("ix_notifications_member_sent", "notifications", ["member_id", "sent_at"])
 
 
+    op.create_table(
+        "scheduled_jobs",
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("kind", sa.String(50), nullable=False),
+        sa.Column("run_at", UtcDateTime(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+    )
+    op.create_index("ix_scheduled_jobs_run_at", "scheduled_jobs", ["run_at"])
+
+
 def downgrade() -> None:
+    op.drop_table("scheduled_jobs")
     op.drop_table("notifications")
     op.drop_table("answers")
     with op.batch_alter_table("questions") as batch:

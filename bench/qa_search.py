@@ -1,0 +1,441 @@
+"""Q&A search latency at archive scale, on SQLite and PostgreSQL, and the `similar` floor's effect.
+
+Generates a synthetic archive (reproducible seed): questions in English, French and Spanish, each
+about one topic (a subject and a theme such as IA moderation or field trips, with accents), with
+0-3 answers, generic classroom words and a long tail of rare words (names, places). Rows go in
+with Core executemany, so the index triggers do the indexing, as in production.
+
+Then it times `similar()` on fresh questions from the same generator (what /ask does before
+posting) and `search()` on short member queries, and prints p50/p95/p99. Because every generated
+question knows its topic, it also sweeps the `similar` relevance floor: how often /ask would show
+something, and how many of the shown questions share the new question's theme.
+
+    python -m bench.qa_search [--questions 100000] [--queries 400] [--backends sqlite,postgres]
+
+PostgreSQL uses $IBEN_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) and
+EMPTIES that database's public schema first, as the tests do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
+
+from storage import qa_search
+from storage.db import Database
+from storage.models import Answer, Question
+from storage.qa_search import QASearch
+
+POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+FLOORS = (0.0, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6)
+SWEEP_ASKS = 200
+LANGS = ("en", "en", "fr", "es")  # half in English
+
+SUBJECTS = {
+    "en": "biology chemistry physics mathematics history geography economics psychology literature "
+    "music theatre design informatics philosophy business film dance anthropology astronomy sport",
+    "fr": "biologie chimie physique mathématiques histoire géographie économie psychologie littérature "
+    "musique théâtre design informatique philosophie gestion cinéma danse anthropologie astronomie sport",
+    "es": "biología química física matemáticas historia geografía economía psicología literatura "
+    "música teatro diseño informática filosofía empresa cine danza antropología astronomía deporte",
+}
+THEMES: dict[str, dict[str, str]] = {
+    "ia": {
+        "en": "internal assessment moderation samples criteria marks IA",
+        "fr": "évaluation interne modération échantillons critères notes IA",
+        "es": "evaluación interna moderación muestras criterios notas IA",
+    },
+    "ee": {
+        "en": "extended essay supervisor research reflection viva EE",
+        "fr": "mémoire superviseur recherche réflexion entretien EE",
+        "es": "monografía supervisor investigación reflexión entrevista",
+    },
+    "trip": {
+        "en": "field trip risk permission parents bus",
+        "fr": "sortie terrain risques autorisation parents autocar",
+        "es": "salida campo riesgos permiso padres autobús",
+    },
+    "lab": {
+        "en": "lab safety goggles chemicals fume cupboard",
+        "fr": "laboratoire sécurité lunettes produits hotte",
+        "es": "laboratorio seguridad gafas reactivos campana",
+    },
+    "boundaries": {
+        "en": "grade boundaries results session statistics",
+        "fr": "seuils notation résultats session statistiques",
+        "es": "umbrales calificación resultados convocatoria estadísticas",
+    },
+    "tok": {
+        "en": "TOK exhibition objects prompts knowledge",
+        "fr": "TdC exposition objets énoncés connaissance",
+        "es": "TdC exposición objetos enunciados conocimiento",
+    },
+    "cas": {
+        "en": "CAS project service reflections portfolio",
+        "fr": "CAS projet service réflexions portfolio",
+        "es": "CAS proyecto servicio reflexiones portafolio",
+    },
+    "ai": {
+        "en": "ChatGPT artificial intelligence plagiarism detection AI",
+        "fr": "ChatGPT intelligence artificielle plagiat détection IA",
+        "es": "ChatGPT inteligencia artificial plagio detección IA",
+    },
+    "inclusion": {
+        "en": "inclusion access arrangements learning support extra time",
+        "fr": "inclusion aménagements apprentissage soutien tiers temps",
+        "es": "inclusión adecuaciones aprendizaje apoyo tiempo adicional",
+    },
+    "workload": {
+        "en": "marking workload deadlines stress balance",
+        "fr": "correction charge échéances stress équilibre",
+        "es": "corrección carga plazos estrés equilibrio",
+    },
+    "reports": {
+        "en": "report cards comments parents conferences",
+        "fr": "bulletins appréciations parents réunions",
+        "es": "boletines comentarios padres reuniones",
+    },
+    "planning": {
+        "en": "unit planner inquiry concepts collaborative planning",
+        "fr": "planificateur unité recherche concepts planification collaborative",
+        "es": "planificador unidad indagación conceptos planificación colaborativa",
+    },
+    "mocks": {
+        "en": "mock exams predicted grades papers revision",
+        "fr": "examens blancs notes prévues épreuves révisions",
+        "es": "simulacros exámenes notas previstas pruebas repaso",
+    },
+    "university": {
+        "en": "university applications references transcripts counselling",
+        "fr": "candidatures universitaires lettres recommandation orientation",
+        "es": "solicitudes universitarias cartas recomendación orientación",
+    },
+    "textbooks": {
+        "en": "textbooks resources online subscription publisher",
+        "fr": "manuels ressources ligne abonnement éditeur",
+        "es": "libros recursos línea suscripción editorial",
+    },
+    "group4": {
+        "en": "group project collaboration sciences day",
+        "fr": "projet groupe collaboration sciences journée",
+        "es": "proyecto grupo colaboración ciencias jornada",
+    },
+    "language": {
+        "en": "language acquisition phases oral vocabulary",
+        "fr": "acquisition langues phases oral vocabulaire",
+        "es": "adquisición lenguas fases oral vocabulario",
+    },
+    "timetable": {
+        "en": "timetable teaching hours scheduling periods",
+        "fr": "emploi temps heures enseignement créneaux",
+        "es": "horario horas docencia franjas periodos",
+    },
+    "portfolio": {
+        "en": "portfolio upload deadline ecoursework sample",
+        "fr": "portfolio téléversement date limite échantillon",
+        "es": "portafolio carga fecha límite muestra",
+    },
+    "authorisation": {
+        "en": "authorisation evaluation visit standards practices",
+        "fr": "autorisation évaluation visite normes applications",
+        "es": "autorización evaluación visita normas aplicaciones",
+    },
+}
+GENERIC = {
+    "en": "students class teachers school year lesson unit course group ideas experience approach "
+    "department colleagues time program",
+    "fr": "élèves classe enseignants école année cours unité groupe idées expérience approche "
+    "département collègues temps programme",
+    "es": "alumnos clase profesores colegio año lección unidad curso grupo ideas experiencia enfoque "
+    "departamento colegas tiempo programa",
+}
+OPENERS = {
+    "en": [
+        "How do you handle",
+        "Does anyone have advice on",
+        "What is the best way to organise",
+        "Quick question about",
+        "Has anyone dealt with",
+        "Looking for help with",
+    ],
+    "fr": [
+        "Comment gérez-vous",
+        "Quelqu'un a-t-il des conseils sur",
+        "Quelle est la meilleure façon d'organiser",
+        "Petite question sur",
+        "Je cherche de l'aide pour",
+    ],
+    "es": [
+        "¿Cómo manejan",
+        "¿Alguien tiene consejos sobre",
+        "¿Cuál es la mejor manera de organizar",
+        "Una pregunta sobre",
+        "Busco ayuda con",
+    ],
+}
+FILLERS = {
+    "en": "the for in of with and our my this a to",
+    "fr": "le la les pour dans de avec et notre mon ce des du",
+    "es": "el la los las para en de con y nuestro mi este del",
+}
+SYLLABLES = "ka lo mi ne ru ta vé zo ba chi do fu ga hé ji ku la mo ni pa ra so tu vi wa xi yo zu".split()
+
+
+@dataclass(frozen=True)
+class Topic:
+    subject: int
+    theme: str
+
+
+class Generator:
+    """Questions and answers about topics; the same seed gives the same archive."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        tail_rng = random.Random(1234)  # the rare-word vocabulary is shared by every generator
+        self.tail = [
+            "".join(tail_rng.choice(SYLLABLES) for _ in range(tail_rng.randint(2, 4))) for _ in range(30_000)
+        ]
+        self.themes = sorted(THEMES)
+
+    def topic(self) -> Topic:
+        return Topic(self.rng.randrange(20), self.rng.choice(self.themes))
+
+    def _rare(self) -> str:
+        # Zipf-like: a few rare words recur, most appear a handful of times.
+        return self.tail[min(len(self.tail) - 1, int(self.rng.paretovariate(0.9)) - 1)]
+
+    def _words(self, topic: Topic, lang: str, topical: int, generic: int, rare: int) -> list[str]:
+        rng = self.rng
+        theme = THEMES[topic.theme][lang].split()
+        words = rng.sample(theme, min(topical, len(theme)))
+        words.append(SUBJECTS[lang].split()[topic.subject])
+        words += rng.sample(GENERIC[lang].split(), generic)
+        words += [self._rare() for _ in range(rare)]
+        words += rng.sample(FILLERS[lang].split(), rng.randint(2, 5))
+        rng.shuffle(words)
+        return words
+
+    def question(self, topic: Topic) -> tuple[str, str]:
+        rng = self.rng
+        lang = rng.choice(LANGS)
+        words = self._words(topic, lang, rng.randint(2, 4), rng.randint(1, 3), rng.randint(0, 2))
+        return lang, f"{rng.choice(OPENERS[lang])} {' '.join(words)}?"
+
+    def answer(self, topic: Topic, lang: str) -> str:
+        rng = self.rng
+        words = self._words(topic, lang, rng.randint(1, 3), rng.randint(2, 5), rng.randint(0, 3))
+        return " ".join(words).capitalize() + "."
+
+
+SEARCHES = [
+    "IA moderation",
+    "biologia",
+    "evaluación interna",
+    "sortie terrain",
+    "extended essay supervisor",
+    "chatgpt plagiarism",
+    "école",
+    "grade boundaries physics",
+    "TOK exhibition",
+    "mémoire",
+    "salida campo autobús",
+    "lab safety chemicals",
+    "predicted grades",
+    "students",
+    "report cards comments",
+    "ñandú",
+    'NEAR( "IA" *',
+]
+
+
+def rows(count: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Topic]]:
+    gen = Generator(seed)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    questions, answers, topics = [], [], []
+    for i in range(1, count + 1):
+        topic = gen.topic()
+        lang, body = gen.question(topic)
+        at = start + timedelta(minutes=30 * i)
+        posted = gen.rng.random() > 0.01  # ~1% drafts waiting for the asker
+        n_answers = gen.rng.choice((0, 1, 1, 2, 2, 3)) if posted else 0
+        questions.append(
+            {
+                "id": i, "platform": "slack", "source_event_id": f"ev{i}", "asker_user_id": f"U{i % 5000}",
+                "asker_name": "Someone", "asker_locale": lang, "text": body, "created_at": at,
+                "channel": "C1" if posted else None, "thread_ref": f"{i}.0" if posted else None,
+                "root_message_id": f"{i}.0" if posted else None,
+                "permalink": f"https://ibedu.slack.com/archives/C1/p{i}" if posted else None,
+                "language": lang, "waves_sent": 0,
+                "solved_at": at + timedelta(hours=5) if n_answers and gen.rng.random() < 0.6 else None,
+            }
+        )  # fmt: skip
+        for j in range(n_answers):
+            answers.append(
+                {
+                    "question_id": i, "platform": "slack", "user_id": f"U{(i + j) % 5000}",
+                    "message_id": f"{i}.{j + 1}", "text": gen.answer(topic, lang),
+                    "created_at": at + timedelta(hours=j + 1),
+                }
+            )  # fmt: skip
+        topics.append(topic)
+    return questions, answers, topics
+
+
+async def load(db: Database, questions: list[dict[str, Any]], answers: list[dict[str, Any]]) -> float:
+    start = time.perf_counter()
+    for table, batch_rows in ((Question.__table__, questions), (Answer.__table__, answers)):
+        for i in range(0, len(batch_rows), 5000):
+            async with db.engine.begin() as conn:
+                await conn.execute(insert(table), batch_rows[i : i + 5000])
+    if not db.is_sqlite:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))  # what autovacuum does after a bulk load
+    return time.perf_counter() - start
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def timed(calls: list[Callable[[], Awaitable[Any]]]) -> tuple[list[float], list[Any]]:
+    latencies, results = [], []
+    for call in calls:
+        t0 = time.perf_counter()
+        results.append(await call())
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return latencies, results
+
+
+async def reset_postgres(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+async def measure(backend: str, url: str, count: int, queries: int) -> dict[str, Any]:
+    db = Database(url)
+    try:
+        await db.upgrade()
+        questions, answers, topics = rows(count, seed=7)
+        load_s = await load(db, questions, answers)
+        posted = {q["id"] for q in questions if q["root_message_id"]}
+        del questions, answers
+        finder = QASearch(db)
+        gen = Generator(seed=99)  # new questions, never stored
+        asks = []
+        for _ in range(queries):
+            topic = gen.topic()
+            asks.append((topic, gen.question(topic)[1]))
+        await finder.similar(asks[0][1])  # warm the connection pool and caches
+        sim_ms, sim_hits = await timed([lambda t=t: finder.similar(t) for _, t in asks])
+        searches = [SEARCHES[i % len(SEARCHES)] for i in range(queries)]
+        search_ms, found = await timed([lambda s=s: finder.search(s) for s in searches])
+
+        sweep = []
+        saved = qa_search.SIMILAR_FLOOR
+        try:
+            for floor in FLOORS:
+                qa_search.SIMILAR_FLOOR = floor
+                shown = hits = same_theme = same_topic = 0
+                for topic, body in asks[:SWEEP_ASKS]:
+                    found_hits = await finder.similar(body)
+                    shown += bool(found_hits)
+                    hits += len(found_hits)
+                    for hit in found_hits:
+                        other = topics[hit.question_id - 1]
+                        same_theme += other.theme == topic.theme
+                        same_topic += other == topic
+                sweep.append((floor, shown, hits, same_theme, same_topic))
+        finally:
+            qa_search.SIMILAR_FLOOR = saved
+        return {
+            "backend": backend,
+            "questions": count,
+            "load_s": load_s,
+            "posted": len(posted),
+            "sim": sim_ms,
+            "sim_found": sum(bool(h) for h in sim_hits) / len(sim_hits),
+            "search": search_ms,
+            "search_total": statistics.median(t for t, _ in found),
+            "sweep": sweep,
+        }
+    finally:
+        await db.dispose()
+
+
+def line(values: list[str]) -> str:
+    return "| " + " | ".join(values) + " |"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--questions", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        for backend in args.backends.split(","):
+            if backend == "sqlite":
+                url = f"sqlite:///{Path(folder) / 'qa.db'}"
+            else:
+                url = os.environ.get("IBEN_TEST_POSTGRES_URL", POSTGRES_DEFAULT)
+                try:
+                    await reset_postgres(url)
+                except Exception as exc:  # no server: say so, keep the other figures
+                    print(f"postgres skipped: {exc}")
+                    continue
+            results.append(await measure(backend, url, args.questions, args.queries))
+    print(f"Q&A search ({args.queries} calls each; ms)")
+    print(line(["backend", "questions", "load s", "call", "p50", "p95", "p99", "max", "note"]))
+    print("|" + "---|" * 9)
+    for r in results:
+        for name, samples, note in (
+            ("similar()", r["sim"], f"{r['sim_found']:.0%} of new questions get hits"),
+            ("search()", r["search"], f"median total {r['search_total']:,}"),
+        ):
+            print(
+                line(
+                    [
+                        r["backend"], f"{r['questions']:,}", f"{r['load_s']:.0f}", name,
+                        f"{statistics.median(samples):.2f}", f"{pct(samples, 0.95):.2f}",
+                        f"{pct(samples, 0.99):.2f}", f"{max(samples):.1f}", note,
+                    ]
+                )  # fmt: skip
+            )
+    print()
+    print(f"similar() floor sweep over {SWEEP_ASKS} new questions (each is about one subject and theme)")
+    print(line(["backend", "floor", "shown something", "hits", "same theme", "same subject+theme"]))
+    print("|" + "---|" * 6)
+    for r in results:
+        for floor, shown, hits, theme, topic in r["sweep"]:
+            share = (lambda n: f"{n / hits:.0%}") if hits else (lambda n: "-")
+            print(
+                line(
+                    [
+                        r["backend"], f"{floor:.2f}", f"{shown / SWEEP_ASKS:.0%}", str(hits),
+                        share(theme), share(topic),
+                    ]
+                )  # fmt: skip
+            )
+
+if __name__ == "__main__":
+    asyncio.run(main())
