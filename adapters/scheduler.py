@@ -60,11 +60,18 @@ class CoreExecutor(BaseExecutor):  # type: ignore[misc]
                     tb = sys.exc_info()[2]
                     events.append(
                         JobExecutionEvent(
-                            EVENT_JOB_ERROR, job.id, job._jobstore_alias, run_time, exception=exc, traceback=tb
+                            EVENT_JOB_ERROR,
+                            job.id,
+                            job._jobstore_alias,
+                            run_time,
+                            exception=exc,
+                            traceback=tb,
                         )
                     )
                 else:
-                    events.append(JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, run_time))
+                    events.append(
+                        JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, run_time)
+                    )
             return events
 
         task = self._loop.create_task(run())

@@ -43,7 +43,9 @@ class JobStore:
     async def done(self, key: str, run_at: datetime) -> None:
         """Forget a job that ran, unless it was rescheduled meanwhile (a retry keeps its row)."""
         async with self._db.sessions() as session, session.begin():
-            await session.execute(delete(ScheduledJob).where(ScheduledJob.key == key, ScheduledJob.run_at == run_at))
+            await session.execute(
+                delete(ScheduledJob).where(ScheduledJob.key == key, ScheduledJob.run_at == run_at)
+            )
 
     async def remove(self, key: str) -> None:
         async with self._db.sessions() as session, session.begin():

@@ -60,6 +60,13 @@ class DiscordWorld:
         await self.fake.wait_for(lambda f: len(f.followups) >= want)
         return self.fake.followups[want - 1]
 
+    async def interact_in(self, channel_id: int, name: str, options: dict[str, str | int]) -> dict[str, Any]:
+        """A slash command run inside a thread (its channel id is the thread's)."""
+        before = len(self.fake.followups)
+        await self.fake.send_interaction(name, options, user_id=ASKER, channel_id=channel_id)
+        await self.fake.wait_for(lambda f: len(f.followups) > before)
+        return self.fake.followups[before]
+
 
 async def _world(sqlite_url: str, clock: ManualClock, qa: int) -> AsyncIterator[DiscordWorld]:
     async with FakeDiscord() as fake:
@@ -102,7 +109,17 @@ async def test_commands_are_synced_to_the_guild_with_typed_localized_options(
     fake = discord_world.fake
     assert fake.synced_scope == f"guild:{GUILD_ID}"
     by_name = {c["name"]: c for c in fake.commands}
-    assert set(by_name) == {"ask", "whois-examiner", "whois", "profile", "forget-me", "school-report", "help"}
+    assert set(by_name) == {
+        "ask",
+        "solved",
+        "qa-stats",
+        "whois-examiner",
+        "whois",
+        "profile",
+        "forget-me",
+        "school-report",
+        "help",
+    }
     question = by_name["ask"]["options"][0]
     assert (question["name"], question["type"], question["required"], question["max_length"]) == (
         "question",
@@ -166,25 +183,42 @@ async def test_whois_examiner_mentions_members_and_shows_their_local_time(
     assert "10:00\u202fPM their time (Asia/Tokyo)" in reply["content"]
 
 
-async def test_thread_replies_answer_the_question_and_silence_the_check_back(
-    discord_world: DiscordWorld,
-) -> None:
-    fake = discord_world.fake
-    await discord_world.interact("ask", {"question": "First question"})
-    first_thread = int(fake.threads[-1]["id"])
-    await discord_world.interact("ask", {"question": "Second question"})
-    second_thread = int(fake.threads[-1]["id"])
+async def test_routing_thread_answers_and_solving_through_discord(discord_world: DiscordWorld) -> None:
+    fake, runtime = discord_world.fake, discord_world.runtime
+    await runtime.services.members.upsert(
+        MemberInput(name="Mei", identities={"discord": str(HELPER)}, roles=["examiner"], subjects=["chemistry"],
+                    timezone="Europe/Madrid"),
+        discord_world.clock.now(),
+    )  # fmt: skip
+    await discord_world.interact("ask", {"question": "Titration tips?", "subject": "chemistry"})
+    thread_id = int(fake.threads[-1]["id"])
+    assert fake.messages[QA_CHANNEL_ID][0]["content"].startswith(f"Question from <@{ASKER}>: Chemistry")
+    await discord_world.scheduler.run_due(discord_world.clock.now())  # wave 1
+    await fake.wait_for(lambda f: any(r.path == "/users/@me/channels" for r in f.requests))
+    dm_channel = next(r for r in fake.requests if r.path == "/users/@me/channels")
+    assert str(dm_channel.json["recipient_id"]) == str(HELPER)
+    ping = next(m for ch, ms in fake.messages.items() if ch not in (QA_CHANNEL_ID, thread_id) for m in ms)
+    assert "asked a question about Chemistry" in ping["content"]
 
-    await fake.send_message(first_thread, "Here is how we do it", author_id=HELPER)
-    await discord_world.runtime.dispatcher.wait_handled("message", 1)
-    answered = await discord_world.runtime.services.questions.by_thread("discord", str(first_thread))
-    assert answered is not None and answered.first_answerer_user_id == str(HELPER)
+    answer_id = await fake.send_message(thread_id, "Use a white tile under the flask.", author_id=HELPER)
+    await runtime.dispatcher.wait_handled("message", 1)
+    question = await runtime.services.questions.by_thread("discord", str(thread_id))
+    assert question is not None and question.first_answerer_user_id == str(HELPER)
+    asker_note = [m for ms in fake.messages.values() for m in ms if "first answer" in m["content"]]
+    assert (
+        asker_note
+        and asker_note[0]["components"][0]["components"][0]["custom_id"] == f"iben:qa.solve:{question.id}"
+    )
 
-    discord_world.clock.advance(timedelta(minutes=10))
-    assert await discord_world.scheduler.run_due(discord_world.clock.now()) == 2
-    assert [m["content"] for m in fake.messages.get(first_thread, [])] == []
-    bumps = fake.messages[second_thread]
-    assert len(bumps) == 1 and "waited 10 minutes without an answer" in bumps[0]["content"]
+    await fake.send_reaction(thread_id, answer_id, "✅", user_id=HELPER)  # not the asker: ignored
+    await runtime.dispatcher.wait_handled("reaction", 1)
+    assert (await runtime.services.questions.get(question.id)).solved_at is None  # type: ignore[union-attr]
+    await fake.send_reaction(thread_id, answer_id, "✅", user_id=ASKER)
+    await runtime.dispatcher.wait_handled("reaction", 2)
+    assert fake.messages[thread_id][-1]["content"] == f"✅ Solved. Thank you <@{HELPER}> for the answer!"
+
+    again = await discord_world.interact_in(thread_id, "solved", {})
+    assert again["content"] == "This question was already marked solved."
 
 
 @pytest.fixture

@@ -51,7 +51,9 @@ async def test_the_first_wave_reaches_awake_matching_members_never_the_asker(
 ) -> None:
     reply = await qa.command("ask", "How do you moderate biology IA samples? @everyone")
     root = qa.port.in_channel("qa")[0]
-    assert root.text.startswith("Question from @Tom Wilson: Biology") or root.text.startswith("Question from @tom: Biology")
+    assert root.text.startswith("Question from @Tom Wilson: Biology") or root.text.startswith(
+        "Question from @tom: Biology"
+    )
     assert "@\u200beveryone" in root.text
     assert reply.text.startswith("Your question is posted in the Q&A channel.")
     assert await sched(runtime).run_due(clock.now()) == 1  # wave 1, right away
@@ -62,7 +64,9 @@ async def test_the_first_wave_reaches_awake_matching_members_never_the_asker(
     assert "console://qa/m1" in pings[0].text and "@\u200beveryone" in pings[0].text
 
 
-async def test_waves_widen_until_someone_answers_then_stop(qa: ConsoleSession, runtime: Runtime, clock: ManualClock) -> None:
+async def test_waves_widen_until_someone_answers_then_stop(
+    qa: ConsoleSession, runtime: Runtime, clock: ManualClock
+) -> None:
     await qa.command("ask", "Any tips for physics IA feedback?")
     scheduler = sched(runtime)
     await scheduler.run_due(clock.now())
@@ -82,7 +86,9 @@ async def test_waves_widen_until_someone_answers_then_stop(qa: ConsoleSession, r
     before = len(qa.port.messages)
     await scheduler.run_due(clock.now())  # wave 4 finds the answer and stops
     assert [m for m in qa.port.messages[before:] if m.channel == "announcements"] == []
-    assert scheduler.jobs == {nudge: job for nudge, job in scheduler.jobs.items() if nudge.startswith("qa.nudge")}
+    assert scheduler.jobs == {
+        nudge: job for nudge, job in scheduler.jobs.items() if nudge.startswith("qa.nudge")
+    }
 
 
 async def test_an_unanswered_question_is_announced_once_after_the_last_wave(
@@ -95,7 +101,9 @@ async def test_an_unanswered_question_is_announced_once_after_the_last_wave(
         clock.advance(timedelta(minutes=10))
     announced = qa.port.in_channel("announcements")
     assert len(announced) == 1
-    assert announced[0].text.startswith("A question has waited 30 minutes for an answer. Can you help? console://qa/m1")
+    assert announced[0].text.startswith(
+        "A question has waited 30 minutes for an answer. Can you help? console://qa/m1"
+    )
     assert scheduler.jobs == {}
 
 
@@ -115,7 +123,10 @@ async def test_the_first_answer_is_dmed_to_the_asker_who_marks_it_solved(
     assert note.to_user == "tom" and [b.label for b in note.buttons] == ["✅ Mark as solved"]
     question = await runtime.services.questions.get(1)
     assert question is not None and question.first_answer_at == clock.now()
-    assert [a.text for a in await runtime.services.questions.answers(1)] == ["A museum ticket works well.", "Or a family photo."]
+    assert [a.text for a in await runtime.services.questions.answers(1)] == [
+        "A museum ticket works well.",
+        "Or a family photo.",
+    ]
 
     qa.buttons = note.buttons  # the asker presses the button in their DM
     assert (await qa.press(1)).text == "Only the person who asked can mark this question solved."  # not Sarah
@@ -128,7 +139,9 @@ async def test_the_first_answer_is_dmed_to_the_asker_who_marks_it_solved(
     assert again.text == "This question was already marked solved."
 
 
-async def test_the_askers_check_mark_on_an_answer_marks_that_one(qa: ConsoleSession, runtime: Runtime) -> None:
+async def test_the_askers_check_mark_on_an_answer_marks_that_one(
+    qa: ConsoleSession, runtime: Runtime
+) -> None:
     await qa.command("ask", "Best ESS field trip near Madrid?")
     root = qa.port.in_channel("qa")[0]
     qa.actor = Actor(Platform.CONSOLE, "ana", "Ana")
@@ -155,7 +168,9 @@ async def test_solved_needs_the_asker_and_an_answer(qa: ConsoleSession) -> None:
     )
     qa.actor = Actor(Platform.CONSOLE, "ana", "Ana")
     await qa.message("Yes, 4,000 words maximum.", thread=root.message_id)
-    assert (await qa.command("solved", root.message_id)).text == "Only the person who asked can mark this question solved."
+    assert (
+        await qa.command("solved", root.message_id)
+    ).text == "Only the person who asked can mark this question solved."
     assert (await qa.command("solved", "")).text.startswith("/solved [question]")
 
 
@@ -174,7 +189,9 @@ async def test_an_answered_unsolved_question_nudges_the_asker_once_after_a_day(
     await scheduler.run_due(clock.now())
     (nudge,) = dms(qa.port, containing="Did it solve it?")
     assert nudge.to_user == "tom" and nudge.text.startswith("Your question has 1 answer. Did it solve it?")
-    await runtime.dispatcher.run_job("qa.nudge", "qa.nudge:1", {"platform": "console", "question_id": 1}, clock.now())
+    await runtime.dispatcher.run_job(
+        "qa.nudge", "qa.nudge:1", {"platform": "console", "question_id": 1}, clock.now()
+    )
     assert len(dms(qa.port, containing="Did it solve it?")) == 1  # once
 
 
@@ -215,7 +232,9 @@ class FakeFinder:
         return [h for h in self.hits if h.question_id != exclude_id][:limit]
 
 
-async def test_similar_questions_come_first_and_the_draft_is_never_lost(qa: ConsoleSession, runtime: Runtime) -> None:
+async def test_similar_questions_come_first_and_the_draft_is_never_lost(
+    qa: ConsoleSession, runtime: Runtime
+) -> None:
     runtime.services.finder = FakeFinder([Hit(99, "How do you moderate IA?", "console://qa/m9", True, 2)])
     shown = await qa.command("ask", "How should I moderate my IA samples?")
     assert shown.text.splitlines()[0] == "Before I post it: these earlier questions look similar."
@@ -223,7 +242,11 @@ async def test_similar_questions_come_first_and_the_draft_is_never_lost(qa: Cons
     assert [b.label for b in shown.buttons] == ["Post my question", "Cancel"]
     assert qa.port.in_channel("qa") == []
     draft = await runtime.services.questions.get(1)
-    assert draft is not None and draft.text == "How should I moderate my IA samples?" and draft.root_message_id is None
+    assert (
+        draft is not None
+        and draft.text == "How should I moderate my IA samples?"
+        and draft.root_message_id is None
+    )
     posted = await qa.press(1)
     assert posted.replace and posted.text.startswith("Your question is posted")
     assert qa.port.in_channel("qa")[0].text.endswith("_Reply in this thread to answer._")
@@ -234,12 +257,19 @@ async def test_similar_questions_come_first_and_the_draft_is_never_lost(qa: Cons
     assert len(qa.port.in_channel("qa")) == 1
 
 
-async def test_explicit_subject_and_programme_options_and_unknown_ones(qa: ConsoleSession, runtime: Runtime) -> None:
+async def test_explicit_subject_and_programme_options_and_unknown_ones(
+    qa: ConsoleSession, runtime: Runtime
+) -> None:
     session_args = {"question": "Lab safety rules for year 11?", "subject": "chimie", "programme": "PAI"}
     from bot.events import CommandEvent, Conversation
 
     event = CommandEvent(
-        qa.actor, Conversation(Platform.CONSOLE, "console", "general"), "ask", session_args, "e-opt", TUESDAY_9_UTC
+        qa.actor,
+        Conversation(Platform.CONSOLE, "console", "general"),
+        "ask",
+        session_args,
+        "e-opt",
+        TUESDAY_9_UTC,
     )
     reply = await runtime.dispatcher.command(event, qa.port)
     assert reply.text.startswith("Your question is posted")
@@ -250,7 +280,10 @@ async def test_explicit_subject_and_programme_options_and_unknown_ones(qa: Conso
         {"question": "x?", "subject": "Quidditch"}, "e-bad", TUESDAY_9_UTC,
     )  # fmt: skip
     refused = await runtime.dispatcher.command(bad, qa.port)
-    assert refused.text == "I don't know the subject 'Quidditch'. Nothing was posted; please check it and ask again."
+    assert (
+        refused.text
+        == "I don't know the subject 'Quidditch'. Nothing was posted; please check it and ask again."
+    )
 
 
 class FlakyPort(ConsolePort):

@@ -57,7 +57,9 @@ async def test_routing_waves_survive_a_restart_and_deliver_exactly_once(database
 
     # Even if waves ran again (a second leader, a replayed store), nothing is sent twice.
     for wave in (1, 2, 3, 4):
-        await second.dispatcher.run_job(WAVE, wave_key(1, wave), {"platform": "console", "question_id": 1, "wave": wave}, PAST)
+        await second.dispatcher.run_job(
+            WAVE, wave_key(1, wave), {"platform": "console", "question_id": 1, "wave": wave}, PAST
+        )
     assert [m.to_user for m in port2.messages if m.to_user] == pings
     assert len(port2.in_channel("announcements")) == 1
     await second.close()

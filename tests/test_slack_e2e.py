@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -21,7 +23,7 @@ from bot.scheduling import ManualScheduler
 from storage.members import MemberInput
 from tests.conftest import make_config
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.slack_signing import event_body, sign, slash_command_body
+from tests.fakes.slack_signing import event_body, sign, slash_command_body, view_submission_body
 
 SECRET = "test-signing-secret"
 QA = "CQA000001"
@@ -140,11 +142,35 @@ async def test_whois_examiner_lists_members_with_mentions_and_local_time(slack: 
     assert "1:00\u202fPM their time (Africa/Accra)" in reply["text"]  # 13:00 UTC on the manual clock
 
 
-async def test_empty_ask_gets_usage_and_posts_nothing(slack: SlackWorld) -> None:
+async def test_an_empty_ask_opens_a_form_whose_submission_posts(slack: SlackWorld) -> None:
     await slack.command("/ask", "   ", user="UHELP", trigger="T-empty")
-    reply = (await slack.fake.wait_for_responses())[0]
-    assert reply["text"].startswith("/ask <question>")
+    opened = (await slack.fake.wait_for_calls("views.open"))[0]
+    assert opened["trigger_id"] == "T-empty" and opened["view"]["callback_id"] == "ask"
     assert slack.fake.calls_to("chat.postMessage") == []
+    values = {
+        "question": {"value": {"type": "plain_text_input", "value": "Lab safety rules for year 11?"}},
+        "subject": {"value": {"type": "plain_text_input", "value": "chimie"}},
+        "programme": {"value": {"type": "plain_text_input", "value": "Hogwarts"}},
+        "language": {"value": {"type": "plain_text_input", "value": ""}},
+    }
+    body = view_submission_body("ask", values, user_id="UHELP", trigger_id="t2",
+                                private_metadata=opened["view"]["private_metadata"])  # fmt: skip
+    async with slack.http.post(slack.url, data=body, headers=sign(SECRET, body, int(time.time()))) as r:
+        ack = json.loads(await r.text())
+    assert ack["response_action"] == "errors" and "Hogwarts" in ack["errors"]["programme"]
+    values["programme"]["value"]["value"] = "MYP"
+    body = view_submission_body("ask", values, user_id="UHELP", trigger_id="t3",
+                                private_metadata=opened["view"]["private_metadata"])  # fmt: skip
+    async with slack.http.post(slack.url, data=body, headers=sign(SECRET, body, int(time.time()))) as r:
+        assert r.status == 200 and await r.text() == ""
+    posted = (await slack.fake.wait_for_calls("chat.postMessage"))[0]
+    assert (
+        posted["channel"] == QA
+        and "Lab safety rules for year 11?" in posted["text"]
+        and "Chemistry" in posted["text"]
+    )
+    note = (await slack.fake.wait_for_calls("chat.postEphemeral"))[0]
+    assert note["user"] == "UHELP" and note["text"].startswith("Your question is posted")
 
 
 @pytest.mark.parametrize(
@@ -161,35 +187,53 @@ async def test_forged_or_stale_requests_get_401_and_post_nothing(
     assert slack.fake.responses == []
 
 
-async def test_unanswered_question_is_brought_up_once_and_answered_one_is_not(slack: SlackWorld) -> None:
-    await slack.command("/ask", "Unanswered one", trigger="T-a")
-    await slack.command("/ask", "Answered one", trigger="T-b")
-    await slack.fake.wait_for_responses(2)
-    roots = slack.fake.calls_to("chat.postMessage")
-    answered_ts = next(m["ts"] for m in slack.fake.messages if "Answered one" in m["text"])
-    unanswered_ts = next(m["ts"] for m in slack.fake.messages if "Unanswered one" in m["text"])
-    assert len(roots) == 2
-
-    reply = {
-        "type": "message",
-        "channel": QA,
-        "user": "UHELP",
-        "text": "We use …",
-        "ts": "1800000000.1",
-        "thread_ts": answered_ts,
-    }
-    body = event_body(reply, event_id="Ev1")
+async def _event(slack: SlackWorld, event: dict[str, Any], event_id: str) -> None:
+    body = event_body(event, event_id=event_id)
     async with slack.http.post(slack.url, data=body, headers=sign(SECRET, body, int(time.time()))) as r:
         assert r.status == 200
-    await slack.runtime.dispatcher.wait_handled("message", 1)
-    question = await slack.runtime.services.questions.by_thread("slack", answered_ts)
-    assert question is not None and question.first_answerer_user_id == "UHELP"
 
+
+async def test_routing_answers_and_the_askers_check_mark_through_slack(slack: SlackWorld) -> None:
+    for user in ("UBIO1", "UBIO2"):
+        slack.fake.add_user(user, user.lower(), tz="Europe/Madrid")
+        await slack.runtime.services.members.upsert(
+            MemberInput(name=user, identities={"slack": user}, roles=["examiner"], subjects=["biology"],
+                        timezone="Europe/Madrid"),
+            slack.clock.now(),
+        )  # fmt: skip
+    await slack.command("/ask", "How do you moderate biology IA?", trigger="T-route")
+    await slack.fake.wait_for_responses(1)
+    root_ts = slack.fake.messages[0]["ts"]
+    await slack.scheduler.run_due(slack.clock.now())  # wave 1
+    dms = [c for c in slack.fake.calls_to("chat.postMessage") if str(c["channel"]).startswith("D")]
+    opened = [str(c["users"]) for c in slack.fake.calls_to("conversations.open")]
+    assert len(dms) == 2 and {"UBIO1", "UBIO2"} == {u for u in opened}
+    assert (
+        "asked a question about Biology" in dms[0]["text"]
+        and f"p{root_ts.replace('.', '')}" in dms[0]["text"]
+    )
+
+    await _event(slack, {"type": "message", "channel": QA, "user": "UBIO1", "text": "Sample five scripts.",
+                         "ts": "1800000000.000200", "thread_ts": root_ts}, "Ev-answer")  # fmt: skip
+    await slack.runtime.dispatcher.wait_handled("message", 1)
+    asker_dm = (await slack.fake.wait_for_calls("chat.postMessage", 4))[-1]
+    assert asker_dm["text"].startswith("Your question has its first answer")
+    assert asker_dm["blocks"][-1]["elements"][0]["action_id"].startswith("qa.solve")
+
+    await _event(slack, {"type": "reaction_added", "user": "UASK", "reaction": "white_check_mark",
+                         "item": {"type": "message", "channel": QA, "ts": "1800000000.000200"},
+                         "item_user": "UBIO1", "event_ts": "1800000001.0"}, "Ev-react")  # fmt: skip
+    await slack.runtime.dispatcher.wait_handled("reaction", 1)
+    thanks = slack.fake.calls_to("chat.postMessage")[-1]
+    assert (
+        thanks["thread_ts"] == root_ts and thanks["text"] == "✅ Solved. Thank you <@UBIO1> for the answer!"
+    )
+    question = await slack.runtime.services.questions.by_thread("slack", root_ts)
+    assert question is not None and question.solved_at is not None
     slack.clock.advance(timedelta(minutes=10))
-    assert await slack.scheduler.run_due(slack.clock.now()) == 2
-    bumps = [c for c in slack.fake.calls_to("chat.postMessage") if c.get("thread_ts")]
-    assert [b["thread_ts"] for b in bumps] == [unanswered_ts]
-    assert "waited 10 minutes without an answer" in bumps[0]["text"]
+    before = len(slack.fake.calls_to("chat.postMessage"))
+    await slack.scheduler.run_due(slack.clock.now())
+    assert len(slack.fake.calls_to("chat.postMessage")) == before  # answered: no more waves
 
 
 def test_the_manifest_declares_every_command_and_the_events_the_adapter_uses() -> None:

@@ -485,6 +485,23 @@ class FakeDiscord(LocalServer):
             5, data, user_id=user_id, channel_id=channel_id, locale=locale
         )
 
+    async def send_reaction(self, channel_id: int, message_id: int, emoji: str, *, user_id: int) -> None:
+        """Dispatch MESSAGE_REACTION_ADD as if a user reacted with a unicode emoji."""
+        self._ensure_user(user_id)
+        data = {
+            "user_id": str(user_id),
+            "channel_id": str(channel_id),
+            "message_id": str(message_id),
+            "guild_id": str(GUILD_ID),
+            "emoji": {"id": None, "name": emoji},
+            "member": self._member_object(user_id),
+            "type": 0,
+            "burst": False,
+            "burst_colors": [],
+        }
+        if not await self._dispatch("MESSAGE_REACTION_ADD", data, intents=1 << 10):
+            raise AssertionError("no session with the GUILD_MESSAGE_REACTIONS intent")
+
     def message_with_component(self, custom_id_prefix: str) -> dict[str, Any]:
         """The newest message carrying a component whose custom id starts with the prefix."""
         for message in reversed(list(self._message_index.values())):
