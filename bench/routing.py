@@ -108,14 +108,13 @@ def main() -> None:
     print("| approach | ≥ 3 matching members at work | median reached | none reached | route µs p50 / p95 |")
     print("|---|---|---|---|---|")
     lat = sorted(latencies)
-    print(
-        f"| routing (first wave) | {routed_ok / n:.1%} | {statistics.median(routed_reach):.0f} | "
-        f"{sum(r == 0 for r in routed_reach) / n:.1%} | {lat[len(lat) // 2]:.0f} / {lat[int(len(lat) * 0.95)]:.0f} |"
-    )
-    print(
-        f"| baseline (5 random subject matches) | {baseline_ok / n:.1%} | {statistics.median(baseline_reach):.0f} | "
-        f"{sum(r == 0 for r in baseline_reach) / n:.1%} | — |"
-    )
+    p50, p95 = lat[len(lat) // 2], lat[int(len(lat) * 0.95)]
+    for name, ok, reach, timing in (
+        ("routing (first wave)", routed_ok, routed_reach, f"{p50:.0f} / {p95:.0f}"),
+        ("baseline (5 random subject matches)", baseline_ok, baseline_reach, "—"),
+    ):
+        none = sum(r == 0 for r in reach) / n
+        print(f"| {name} | {ok / n:.1%} | {statistics.median(reach):.0f} | {none:.1%} | {timing} |")
     sizes = np.array([len(v) for v in by_subject.values()])
     print(
         f"Subjects: {len(by_subject)}; members per subject: median {int(np.median(sizes))}, "
