@@ -23,7 +23,13 @@ from bot.scheduling import ManualScheduler
 from storage.members import MemberInput
 from tests.conftest import make_config
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.slack_signing import event_body, sign, slash_command_body, view_submission_body
+from tests.fakes.slack_signing import (
+    block_action_body,
+    event_body,
+    sign,
+    slash_command_body,
+    view_submission_body,
+)
 
 SECRET = "test-signing-secret"
 QA = "CQA000001"
@@ -217,7 +223,7 @@ async def test_routing_answers_and_the_askers_check_mark_through_slack(slack: Sl
                          "ts": "1800000000.000200", "thread_ts": root_ts}, "Ev-answer")  # fmt: skip
     await slack.runtime.dispatcher.wait_handled("message", 1)
     asker_dm = (await slack.fake.wait_for_calls("chat.postMessage", 4))[-1]
-    assert asker_dm["text"].startswith("Your question has its first answer")
+    assert asker_dm["text"].startswith("Su pregunta tiene su primera respuesta")  # the asker reads Spanish
     assert asker_dm["blocks"][-1]["elements"][0]["action_id"].startswith("qa.solve")
 
     await _event(slack, {"type": "reaction_added", "user": "UASK", "reaction": "white_check_mark",
@@ -289,3 +295,27 @@ async def test_socket_mode_receives_commands_over_the_websocket_and_acks_them(
             serving.cancel()
             await asyncio.gather(serving, return_exceptions=True)
             await runtime.close()
+
+
+async def test_the_askers_dm_button_marks_the_question_solved(slack: SlackWorld) -> None:
+    await slack.command("/ask", "Where do you find past papers?", trigger="T-btn")
+    await slack.fake.wait_for_responses(1)
+    root_ts = slack.fake.messages[0]["ts"]
+    answer = {"type": "message", "channel": QA, "user": "UHELP", "text": "The Programme Resource Centre.",
+              "ts": "1800000000.000300", "thread_ts": root_ts}  # fmt: skip
+    await _event(slack, answer, "Ev-a")
+    await slack.runtime.dispatcher.wait_handled("message", 1)
+    dm = slack.fake.calls_to("chat.postMessage")[-1]
+    button = dm["blocks"][-1]["elements"][0]
+    assert button["text"]["text"] == "✅ Marcar como resuelta" and button["style"] == "primary"
+    body = block_action_body(
+        button["action_id"], button["value"], user_id="UASK", channel_id=str(dm["channel"]),
+        response_url=slack.fake.response_url("solve"), trigger_id="trig-solve",
+    )  # fmt: skip
+    async with slack.http.post(slack.url, data=body, headers=sign(SECRET, body, int(time.time()))) as r:
+        assert r.status == 200
+    reply = (await slack.fake.wait_for_responses(2))[-1]
+    assert reply["replace_original"] is True
+    assert reply["text"] == "Marcada como resuelta; he dado las gracias a <@UHELP> en el hilo."
+    thanks = slack.fake.calls_to("chat.postMessage")[-1]
+    assert thanks["thread_ts"] == root_ts and "<@UHELP>" in thanks["text"]
