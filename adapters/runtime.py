@@ -17,6 +17,7 @@ from bot.scheduling import ManualScheduler
 from storage.db import Database
 from storage.deliveries import DeliveryLedger
 from storage.members import MemberRepository
+from storage.qa_search import QASearch
 from storage.questions import QuestionRepository
 from storage.schools import SchoolStaffRepository
 
@@ -65,6 +66,7 @@ async def build_runtime(
         scheduler=sched,
         directory=DirectoryIndex(members, db),
         schools=SchoolStaffRepository(db),
+        finder=QASearch(db),
     )
     dispatcher = Dispatcher(services, all_commands())
     sched.runner = dispatcher.run_job

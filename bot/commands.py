@@ -114,12 +114,13 @@ def all_commands() -> tuple[CommandSpec, ...]:
     from bot.handlers.forget import FORGET_ME
     from bot.handlers.help import HELP
     from bot.handlers.profile import PROFILE
+    from bot.handlers.qa_search import QA_SEARCH
     from bot.handlers.qa_stats import QA_STATS
     from bot.handlers.school import SCHOOL_REPORT
     from bot.handlers.solved import SOLVED
     from bot.handlers.whois import WHOIS, WHOIS_EXAMINER
 
-    return (ASK, SOLVED, QA_STATS, WHOIS_EXAMINER, WHOIS, PROFILE, FORGET_ME, SCHOOL_REPORT, HELP)
+    return (ASK, SOLVED, QA_SEARCH, QA_STATS, WHOIS_EXAMINER, WHOIS, PROFILE, FORGET_ME, SCHOOL_REPORT, HELP)
 
 
 def all_actions() -> tuple[ActionSpec, ...]:

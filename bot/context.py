@@ -22,13 +22,18 @@ if TYPE_CHECKING:
 
 
 class SimilarHit(Protocol):
-    """What the /ask flow shows of an earlier question."""
+    """What the /ask flow shows of an earlier question (read-only, so frozen dataclasses fit)."""
 
-    question_id: int
-    text: str
-    permalink: str | None
-    solved: bool
-    answers: int
+    @property
+    def question_id(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def permalink(self) -> str | None: ...
+    @property
+    def solved(self) -> bool: ...
+    @property
+    def answers(self) -> int: ...
 
 
 class QuestionFinder(Protocol):

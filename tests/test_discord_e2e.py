@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -113,6 +112,7 @@ async def test_commands_are_synced_to_the_guild_with_typed_localized_options(
         "ask",
         "solved",
         "qa-stats",
+        "qa-search",
         "whois-examiner",
         "whois",
         "profile",
@@ -186,7 +186,8 @@ async def test_whois_examiner_mentions_members_and_shows_their_local_time(
 async def test_routing_thread_answers_and_solving_through_discord(discord_world: DiscordWorld) -> None:
     fake, runtime = discord_world.fake, discord_world.runtime
     await runtime.services.members.upsert(
-        MemberInput(name="Mei", identities={"discord": str(HELPER)}, roles=["examiner"], subjects=["chemistry"],
+        MemberInput(name="Mei", identities={"discord": str(HELPER)}, roles=["examiner"],
+                    subjects=["chemistry"],
                     timezone="Europe/Madrid"),
         discord_world.clock.now(),
     )  # fmt: skip

@@ -71,3 +71,21 @@ def test_clip_never_exceeds_its_limit(text: str, limit: int) -> None:
 def test_known_attacks_are_neutralised() -> None:
     assert escape_mrkdwn("<!channel> hi @here") == "&lt;!channel&gt; hi @\u200bhere"
     assert defuse_mass_mentions("@Everyone") == "@\u200bEveryone"
+
+
+@settings(max_examples=200)
+@given(user_text)
+def test_link_labels_are_escaped_exactly_once_on_every_platform(text: str) -> None:
+    slack = SlackPort.link(SlackPort.__new__(SlackPort), "https://x.test/1", text)
+    assert slack.startswith("<https://x.test/1|") and "<" not in slack[1:-1].split("|", 1)[1]
+    assert "&amp;amp;" not in slack or "&amp;" in text
+    discord_link = DiscordPort.link(DiscordPort.__new__(DiscordPort), "https://x.test/1", text)
+    assert not re.search(r"<[@#]", discord_link) and not MASS.search(discord_link)
+    assert not MASS.search(ConsolePort().link("https://x.test/1", text))
+
+
+def test_a_slack_label_with_an_ampersand_reads_as_typed() -> None:
+    assert (
+        SlackPort.link(SlackPort.__new__(SlackPort), "https://x.test", "Q&A tips")
+        == "<https://x.test|Q&amp;A tips>"
+    )

@@ -95,7 +95,7 @@ class ConsolePort:
         return fallback
 
     def link(self, url: str, label: str) -> str:
-        return f"{label} <{url}>"
+        return f"{self.escape(label)} <{url}>"
 
     # Reading helpers for tests and the REPL.
     def in_channel(self, channel: str) -> list[Posted]:

@@ -168,4 +168,4 @@ class DiscordPort:
         return f"<t:{int(when.timestamp())}:f>"
 
     def link(self, url: str, label: str) -> str:
-        return f"[{discord.utils.escape_markdown(label)}]({url})"
+        return f"[{discord.utils.escape_markdown(self.escape(label))}]({url})"

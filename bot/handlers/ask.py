@@ -130,8 +130,8 @@ async def _ask(ctx: Context, actor: Actor, args: Mapping[str, Any], event_id: st
     if similar:
         lines = [t.gettext("Before I post it: these earlier questions look similar.")]
         for hit in similar:
-            label = ctx.port.escape(clip(hit.text, 80))
-            shown = ctx.port.link(hit.permalink, label) if hit.permalink else label
+            label = clip(hit.text, 80)  # link() escapes its label itself
+            shown = ctx.port.link(hit.permalink, label) if hit.permalink else ctx.port.escape(label)
             state = (
                 t.gettext("✅ solved")
                 if hit.solved

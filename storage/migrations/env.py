@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.models import Base
+from storage.qa_search import include_name
 from storage.urls import async_url
 
 target_metadata = Base.metadata
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=include_name,  # the search index (migration 0004) is not in the models
     )
     with context.begin_transaction():
         context.run_migrations()

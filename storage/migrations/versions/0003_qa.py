@@ -56,7 +56,6 @@ def upgrade() -> None:
     op.create_index("ix_notifications_question_id", "notifications", ["question_id"])
     op.create_index("ix_notifications_member_sent", "notifications", ["member_id", "sent_at"])
 
-
     op.create_table(
         "scheduled_jobs",
         sa.Column("key", sa.String(200), primary_key=True),
