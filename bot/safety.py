@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 ZWSP = "\u200b"
-_MASS = re.compile(r"@(everyone|here|channel|all)\b", re.IGNORECASE)
+_MASS = re.compile(r"@(everyone|here|channel|all)", re.IGNORECASE)  # no \b: "@everyone_" pings too
 
 
 def defuse_mass_mentions(text: str) -> str:

@@ -89,3 +89,9 @@ def test_a_slack_label_with_an_ampersand_reads_as_typed() -> None:
         SlackPort.link(SlackPort.__new__(SlackPort), "https://x.test", "Q&A tips")
         == "<https://x.test|Q&amp;A tips>"
     )
+
+
+def test_mass_mentions_glued_to_other_characters_are_defused_too() -> None:
+    # Found by hypothesis: Discord pings on "@everyone_" and Slack on "@here:" alike.
+    for text in ("@everyone_", "@here:", "@channel!", "x@everyone"):
+        assert "\u200b" in defuse_mass_mentions(text)
