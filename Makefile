@@ -33,7 +33,10 @@ pytest: $(STAMP)
 
 bench: $(STAMP)          ## speed figures, printed as tables (never part of the tests)
 	$(BIN)/python -m bench.dispatch
-	$(BIN)/python -m bench.whois $(BENCH_ARGS)
+	$(BIN)/python -m bench.whois
+	$(BIN)/python -m bench.routing
+	$(BIN)/python -m bench.qa_search
+	$(BIN)/python -m bench.ask
 
 messages: $(STAMP)       ## refresh the translation template and catalogs after changing strings
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 --no-location --sort-output \

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import tempfile
@@ -26,6 +25,7 @@ from sqlalchemy import insert
 from adapters.console.port import ConsolePort
 from adapters.console.session import ConsoleSession
 from adapters.runtime import build_runtime
+from bench.backends import database_urls
 from bench.directory import synthetic_members
 from bot.clock import ManualClock
 from bot.config import build_config
@@ -99,7 +99,6 @@ ANSWERS = [
     "Start early and check drafts monthly.",
     "Ask the coordinator for the moderation sample.",
 ]
-POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def question_text(rng: random.Random) -> str:
@@ -201,18 +200,7 @@ async def main() -> None:
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        for backend in args.backends.split(","):
-            if backend == "sqlite":
-                url = f"sqlite:///{Path(folder) / 'ask.db'}"
-            else:
-                url = os.environ.get("IBEN_TEST_POSTGRES_URL", POSTGRES_DEFAULT)
-                try:
-                    from bench.whois import reset_postgres
-
-                    await reset_postgres(url)
-                except Exception as exc:
-                    print(f"postgres skipped: {exc}")
-                    continue
+        async for backend, url in database_urls(args.backends, Path(folder), "ask"):
             results.append(await measure(backend, url, args.questions, args.asks))
     print(f"/ask through the core with an archive of earlier questions ({args.asks} asks; ms)")
     print(

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import random
 import statistics
 import tempfile
@@ -35,13 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, insert, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.backends import database_urls
 from storage import qa_search
 from storage.db import Database
 from storage.models import Base
 from storage.qa_search import QASearch
-from storage.urls import async_url
 
 LANGS = ("en", "en", "fr", "es")  # half in English
 
@@ -293,7 +291,6 @@ SEARCHES = [
 ]
 FLOORS = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
 SWEEP_ASKS = 200
-POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 QUESTIONS: Table = Base.metadata.tables["questions"]
 ANSWERS: Table = Base.metadata.tables["answers"]
 
@@ -358,16 +355,6 @@ async def timed(calls: list[Callable[[], Awaitable[Any]]]) -> tuple[list[float],
         results.append(await call())
         latencies.append((time.perf_counter() - t0) * 1000)
     return latencies, results
-
-
-async def reset_postgres(url: str) -> None:
-    engine = create_async_engine(async_url(url))
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
 
 
 @dataclass
@@ -472,16 +459,7 @@ async def main() -> None:
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        for backend in args.backends.split(","):
-            if backend == "sqlite":
-                url = f"sqlite:///{Path(folder) / 'qa.db'}"
-            else:
-                url = os.environ.get("IBEN_TEST_POSTGRES_URL", POSTGRES_DEFAULT)
-                try:
-                    await reset_postgres(url)
-                except Exception as exc:  # no server: say so, keep the other figures
-                    print(f"postgres skipped: {exc}")
-                    continue
+        async for backend, url in database_urls(args.backends, Path(folder), "qa"):
             results.append(await measure(backend, url, args.questions, args.queries))
     print(f"Q&A search: {args.queries} calls each (ms; load in s, through the index triggers)")
     print(line(["backend", "questions", "load s", "call", "p50", "p95", "p99", "max", "note"]))

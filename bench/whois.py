@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from adapters.console.port import ConsolePort
 from adapters.console.session import ConsoleSession
 from adapters.runtime import build_runtime
+from bench.backends import database_urls
 from bench.directory import synthetic_members
 from bot.catalog import Catalogue
 from bot.clock import ManualClock
@@ -55,7 +55,6 @@ QUERIES = [
     ("whois", "consultant PYP"),
     ("whois", "team leader economics"),
 ]
-POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def rss_mb() -> float:
@@ -69,16 +68,6 @@ def rss_mb() -> float:
 def pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def reset_postgres(url: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
 
 
 async def measure(backend: str, url: str, members: int, queries: int) -> dict[str, object]:
@@ -149,16 +138,7 @@ async def main() -> None:
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        for backend in args.backends.split(","):
-            if backend == "sqlite":
-                url = f"sqlite:///{Path(folder) / 'whois.db'}"
-            else:
-                url = os.environ.get("IBEN_TEST_POSTGRES_URL", POSTGRES_DEFAULT)
-                try:
-                    await reset_postgres(url)
-                except Exception as exc:  # no server: say so, keep the other figures
-                    print(f"postgres skipped: {exc}")
-                    continue
+        async for backend, url in database_urls(args.backends, Path(folder), "whois"):
             results.append(await measure(backend, url, args.members, args.queries))
     print(f"/whois through the core ({args.queries} queries over {len(QUERIES)} phrasings; ms unless noted)")
     head = (
