@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import io
 import textwrap
-import unicodedata
 import warnings
 from collections.abc import Callable
-from functools import cache
 from typing import Literal, Protocol
 
 from babel.numbers import format_percent
 
 from bot.i18n import Translator
-from bot.school_report import FALLBACK_FONTS
+from bot.text_table import font_families, pad, shorten, width
 from storage.qa_stats import PROMISE_SECONDS, GroupStats, Helper, QAStats
 
 MAX_ROWS = 8  # per breakdown in the table: chat messages have a length limit
@@ -77,27 +75,6 @@ def _percent(share: float, locale: str) -> str:
     return format_percent(share, "0%", locale=locale)
 
 
-def _width(text: str) -> int:
-    """Columns in a monospace font: wide East Asian letters take two, combining accents none."""
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        for ch in text
-    )
-
-
-def _shorten(text: str, limit: int) -> str:
-    if _width(text) <= limit:
-        return text
-    while _width(text) > limit - 1:
-        text = text[:-1]
-    return text.rstrip() + "…"
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * (width - _width(text))
-    return fill + text if right else text + fill
-
-
 def _identity(text: str) -> str:
     return text
 
@@ -147,7 +124,7 @@ def render_table(
 
     def cells(label: str, row: GroupStats) -> list[str]:
         return [
-            _shorten(escape(label).replace("`", "'"), LABEL_WIDTH),
+            shorten(escape(label).replace("`", "'"), LABEL_WIDTH),
             str(row.asked),
             _percent(row.answered_share, t.locale),
             _percent(row.solved_share, t.locale),
@@ -175,10 +152,10 @@ def render_table(
         sections.append((title, shown, max(0, len(rows) - MAX_ROWS)))
     overall = cells(t.gettext("All questions"), stats.overall)
     every_row = [header, overall, *(row for _, rows, _ in sections for row in rows)]
-    widths = [max(_width(row[i]) for row in every_row) for i in range(len(header))]
+    widths = [max(width(row[i]) for row in every_row) for i in range(len(header))]
 
     def line(row: list[str]) -> str:
-        return "  ".join(_pad(cell, widths[i], i > 0) for i, cell in enumerate(row)).rstrip()
+        return "  ".join(pad(cell, widths[i], i > 0) for i, cell in enumerate(row)).rstrip()
 
     lines = [
         t.ngettext(
@@ -246,15 +223,6 @@ def render_helpers(
     return "\n".join(lines)
 
 
-@cache
-def _font_families() -> tuple[str, ...]:
-    """DejaVu (bundled with matplotlib) first, then any installed font that covers other scripts."""
-    from matplotlib import font_manager
-
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return ("DejaVu Sans", *(name for name in FALLBACK_FONTS if name in installed))
-
-
 def render_png(stats: QAStats, t: Translator, *, catalogue: TermCatalogue | None = None) -> bytes:
     """Median minutes to a first answer per subject against the six-minute promise, with p90 and the
     answered share beside each bar.
@@ -264,7 +232,7 @@ def render_png(stats: QAStats, t: Translator, *, catalogue: TermCatalogue | None
     """
     import matplotlib
 
-    with warnings.catch_warnings(), matplotlib.rc_context({"font.family": list(_font_families())}):
+    with warnings.catch_warnings(), matplotlib.rc_context({"font.family": list(font_families())}):
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
         return _draw_chart(stats, t, catalogue or _default_catalogue())
 
@@ -284,7 +252,7 @@ def _draw_chart(stats: QAStats, t: Translator, catalogue: TermCatalogue) -> byte
     subject_name, _, _ = _group_names(stats, t, catalogue)
     promise = PROMISE_SECONDS / 60
     rows: list[tuple[str, GroupStats]] = [(t.gettext("All questions"), stats.overall)]
-    rows += [(_shorten(subject_name(row), 32), row) for row in stats.by_subject[:MAX_CHART_ROWS]]
+    rows += [(shorten(subject_name(row), 32), row) for row in stats.by_subject[:MAX_CHART_ROWS]]
     rows = [(label.replace("$", r"\$"), row) for label, row in rows]  # "$...$" would be parsed as maths
 
     width_in, dpi, row_in, top_in, bottom_in = 10.0, 100, 0.36, 1.05, 0.6

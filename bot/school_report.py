@@ -14,12 +14,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from babel.numbers import format_percent
 
 from bot.i18n import Translator
+from bot.text_table import font_families, pad, shorten, width
 
 if TYPE_CHECKING:
     from storage.members import MemberCard
@@ -139,28 +139,6 @@ def _percent(share: float, locale: str) -> str:
     return format_percent(share, "0.0%", locale=locale)
 
 
-def _width(text: str) -> int:
-    """Columns a string takes in a monospace font (wide East Asian letters take two, accents none)."""
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        for ch in text
-    )
-
-
-def _shorten(text: str, limit: int = NAME_WIDTH) -> str:
-    """Keep a column narrow: cut a long name to `limit` columns, ending in an ellipsis."""
-    if _width(text) <= limit:
-        return text
-    while _width(text) > limit - 1:
-        text = text[:-1]
-    return text.rstrip() + "…"
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * (width - _width(text))
-    return fill + text if right else text + fill
-
-
 def _top(items: Sequence[tuple[str, int]], label: Mapping[str, str]) -> str:
     shown = ", ".join(f"{label.get(name, name)} ({count})" for name, count in items[:TOP_N])
     rest = len(items) - TOP_N
@@ -204,7 +182,7 @@ def render_table(rows: Sequence[SchoolRow], t: Translator, *, catalogue: TermCat
     ]
     body = [
         [
-            _shorten(row.school),
+            shorten(row.school, NAME_WIDTH),
             str(row.members),
             str(row.staff) if row.staff is not None else "—",
             _percent(row.share, t.locale) if row.share is not None else "—",
@@ -215,9 +193,9 @@ def render_table(rows: Sequence[SchoolRow], t: Translator, *, catalogue: TermCat
         for row in rows
     ]
     right = (False, True, True, True, False, False, False)
-    widths = [max(_width(line[i]) for line in [header, *body]) for i in range(len(header))]
+    widths = [max(width(line[i]) for line in [header, *body]) for i in range(len(header))]
     lines = [
-        "  ".join(_pad(cell, widths[i], right[i]) for i, cell in enumerate(line)).rstrip()
+        "  ".join(pad(cell, widths[i], right[i]) for i, cell in enumerate(line)).rstrip()
         for line in [header, *body]
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -248,18 +226,6 @@ STATUS_COLORS: dict[Status, str] = {  # colour-blind safe (Okabe-Ito)
 }
 
 
-FALLBACK_FONTS = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans", "Arial Unicode MS")
-
-
-@cache
-def _font_families() -> tuple[str, ...]:
-    """DejaVu (bundled with matplotlib) first, then any installed font that covers other scripts."""
-    from matplotlib import font_manager
-
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return ("DejaVu Sans", *(name for name in FALLBACK_FONTS if name in installed))
-
-
 def render_png(rows: Sequence[SchoolRow], t: Translator) -> bytes:
     """A bar chart to post in chat: each school's members as % of staff against the 20-30% band.
 
@@ -268,7 +234,7 @@ def render_png(rows: Sequence[SchoolRow], t: Translator) -> bytes:
     """
     import matplotlib
 
-    with warnings.catch_warnings(), matplotlib.rc_context({"font.family": list(_font_families())}):
+    with warnings.catch_warnings(), matplotlib.rc_context({"font.family": list(font_families())}):
         # A glyph no installed font has is drawn as a box; saying so on every render is noise.
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
         return _draw_chart(rows, t)
@@ -320,7 +286,7 @@ def _draw_chart(rows: Sequence[SchoolRow], t: Translator) -> bytes:
             label = f"{_percent(row.share, t.locale)}  ({row.members}/{row.staff})"
             x = row.share * 100 + x_max * 0.008
             ax.text(x, y, label, va="center", fontsize=9, color="#222222", bbox=label_box, zorder=3)
-    ax.set_yticks(positions, [_shorten(row.school, 36) for row in rows], fontsize=10)
+    ax.set_yticks(positions, [shorten(row.school, 36) for row in rows], fontsize=10)
     ax.set_ylim(max(len(rows), 3) - 0.5, -0.5)  # first school at the top, like the table
     if not rows:
         ax.text(
