@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.catalog import Catalogue
 from bot.i18n import Translator
+from bot.suggestions import unknown_word
 
 KEYS: dict[str, str] = {
     "role": "roles", "roles": "roles",
@@ -100,7 +102,12 @@ def format_hours(start: int, end: int) -> str:
     return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
 
 
-def validate(fields: dict[str, str], t: Translator, catalogue: Catalogue | None = None) -> Changes:
+def validate(
+    fields: dict[str, str],
+    t: Translator,
+    catalogue: Catalogue | None = None,
+    escape: Callable[[str], str] = str,
+) -> Changes:
     """Check every field; values are ready for MemberInput (term ids, minutes, booleans)."""
     cat = catalogue or Catalogue.default()
     values: dict[str, Any] = {}
@@ -110,15 +117,7 @@ def validate(fields: dict[str, str], t: Translator, catalogue: Catalogue | None 
         if key in FIELD_KINDS:
             terms, unknown = cat.resolve_many(FIELD_KINDS[key], raw)  # type: ignore[arg-type]
             if unknown:
-                word = unknown[0]
-                hint = ", ".join(s.name(t.locale) for s in word.suggestions)
-                errors[key] = (
-                    t.gettext("I don't know '{word}'. Did you mean: {names}?").format(
-                        word=word.text, names=hint
-                    )
-                    if hint
-                    else t.gettext("I don't know '{word}'.").format(word=word.text)
-                )
+                errors[key] = unknown_word(unknown[0], t, escape)
             else:
                 values[key] = tuple(dict.fromkeys(term.id for term in terms))
         elif key == "timezone":

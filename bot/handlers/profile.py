@@ -116,7 +116,7 @@ async def handle_profile(event: CommandEvent, ctx: Context) -> Reply:
     errors = {k: t.gettext("unknown field; use one of: {keys}").format(keys=_key_list()) for k in unknown}
     if not fields and not errors:
         return Reply(t.gettext(PROFILE.usage))
-    changes = validate(fields, t)
+    changes = validate(fields, t, escape=ctx.port.escape)
     errors.update(changes.errors)
     if errors:
         return Reply(_errors_text(errors, t))
@@ -190,7 +190,7 @@ async def open_form(event: CommandEvent, ctx: Context) -> Form | None:
 
 async def submit_form(event: FormSubmitEvent, ctx: Context) -> Reply | FormErrors:
     fields = {k: v for k, v in event.values.items() if k in KEYS.values()}
-    changes = validate(fields, ctx.t)
+    changes = validate(fields, ctx.t, escape=ctx.port.escape)
     if changes.errors:
         return FormErrors(changes.errors)
     for key in ("roles", "subjects", "programmes", "languages"):

@@ -16,6 +16,7 @@ from bot.directory import DirectoryQuery
 from bot.events import ButtonEvent, CommandEvent
 from bot.i18n import N_
 from bot.port import Button, Reply
+from bot.suggestions import unknown_word
 from storage.members import MemberCard
 
 PAGE_SIZE = 10
@@ -53,17 +54,7 @@ def member_line(card: MemberCard, ctx: Context, now: datetime) -> str:
 
 def did_you_mean(unknown: tuple[Unknown, ...], ctx: Context) -> list[str]:
     """One line per unrecognised word, with suggestions where the catalogue has close terms."""
-    t, lines = ctx.t, []
-    for word in unknown:
-        text = ctx.port.escape(word.text)
-        if word.suggestions:
-            names = ", ".join(s.name(t.locale) for s in word.suggestions)
-            lines.append(
-                t.gettext("I don't know '{word}'. Did you mean: {names}?").format(word=text, names=names)
-            )
-        else:
-            lines.append(t.gettext("I don't know '{word}'.").format(word=text))
-    return lines
+    return [unknown_word(word, ctx.t, ctx.port.escape) for word in unknown]
 
 
 def _ids(terms: tuple[Term, ...]) -> tuple[str, ...]:
