@@ -113,6 +113,7 @@ def all_commands() -> tuple[CommandSpec, ...]:
     from bot.handlers.ask import ASK
     from bot.handlers.forget import FORGET_ME
     from bot.handlers.help import HELP
+    from bot.handlers.meetups import MEETUPS
     from bot.handlers.profile import PROFILE
     from bot.handlers.qa_search import QA_SEARCH
     from bot.handlers.qa_stats import QA_STATS
@@ -120,16 +121,29 @@ def all_commands() -> tuple[CommandSpec, ...]:
     from bot.handlers.solved import SOLVED
     from bot.handlers.whois import WHOIS, WHOIS_EXAMINER
 
-    return (ASK, SOLVED, QA_SEARCH, QA_STATS, WHOIS_EXAMINER, WHOIS, PROFILE, FORGET_ME, SCHOOL_REPORT, HELP)
+    return (
+        ASK,
+        SOLVED,
+        QA_SEARCH,
+        QA_STATS,
+        WHOIS_EXAMINER,
+        WHOIS,
+        PROFILE,
+        MEETUPS,
+        FORGET_ME,
+        SCHOOL_REPORT,
+        HELP,
+    )
 
 
 def all_actions() -> tuple[ActionSpec, ...]:
     from bot.handlers.ask import ASK_ACTIONS
     from bot.handlers.forget import FORGET_ACTIONS
+    from bot.handlers.meetups import MEETUP_ACTIONS
     from bot.handlers.solved import SOLVE_BUTTON
     from bot.handlers.whois import WHOIS_PAGE
 
-    return (WHOIS_PAGE, *FORGET_ACTIONS, *ASK_ACTIONS, SOLVE_BUTTON)
+    return (WHOIS_PAGE, *FORGET_ACTIONS, *ASK_ACTIONS, SOLVE_BUTTON, *MEETUP_ACTIONS)
 
 
 def all_forms() -> tuple[FormSpec, ...]:

@@ -75,6 +75,15 @@ class QASettings:
 
 
 @dataclass(frozen=True)
+class MeetupSettings:
+    recent_rounds: int = 6  # nobody is matched again with someone met in this many last rounds
+    followup_days: int = 7  # "Did you meet?" this many days after the invitation
+    min_overlap_minutes: int = 60  # every group shares at least this much working time a day
+    announce_hours_before: int = 24  # the "next round, pause if you need to" announcement
+    slot_minutes: int = 30  # length of the suggested meeting slots
+
+
+@dataclass(frozen=True)
 class ConsoleSettings:
     user_id: str = "you"
     display_name: str = "You"
@@ -90,6 +99,7 @@ class Config:
     slack: SlackSettings = field(default_factory=SlackSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     qa: QASettings = field(default_factory=QASettings)
+    meetups: MeetupSettings = field(default_factory=MeetupSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     admins: dict[str, tuple[str, ...]] = field(default_factory=dict)
     schools: dict[str, int] = field(default_factory=dict)  # school name -> staff head-count
@@ -201,6 +211,13 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "start_soon_minutes": _int_range(0, 12 * 60),
         "nudge_hours": _int_range(1, 24 * 14),
     },
+    "meetups": {
+        "recent_rounds": _int_range(0, 52),
+        "followup_days": _int_range(1, 60),
+        "min_overlap_minutes": _int_range(15, 8 * 60),
+        "announce_hours_before": _int_range(1, 7 * 24),
+        "slot_minutes": _int_range(15, 120),
+    },
     "console": {"user_id": _is_str, "display_name": _is_str, "locale": _locale, "timezone": _timezone},
     "admins": {"slack": _id_list, "discord": _id_list, "console": _id_list},
     "schools": {},  # free keys: school name = staff count, checked below
@@ -286,6 +303,7 @@ def build_config(raw: dict[str, Any], *, source: str, env: Mapping[str, str]) ->
         slack=SlackSettings(**sections["slack"], channels=slack_channels),
         discord=DiscordSettings(**discord_section, channels=discord_channels),
         qa=QASettings(**sections["qa"]),
+        meetups=MeetupSettings(**sections["meetups"]),
         console=ConsoleSettings(**sections["console"]),
         admins={k: tuple(str(x) for x in v) for k, v in sections["admins"].items()},
         schools={str(k): int(v) for k, v in sections["schools"].items()},

@@ -16,6 +16,7 @@ from bot.scheduling import SchedulerPort
 if TYPE_CHECKING:
     from bot.directory import DirectoryIndex
     from storage.deliveries import DeliveryLedger
+    from storage.meetups import MeetupRepository
     from storage.members import MemberRepository
     from storage.questions import QuestionRepository
     from storage.schools import SchoolStaffRepository
@@ -63,6 +64,7 @@ class Services:
     scheduler: SchedulerPort
     directory: DirectoryIndex
     schools: SchoolStaffRepository
+    meetups: MeetupRepository
     finder: QuestionFinder = field(default_factory=NoSearch)
     ports: dict[str, ChatPort] = field(default_factory=dict)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.context import Context
+from bot.meetups.rounds import ANNOUNCE, FOLLOWUP, ROUND, run_announce, run_followup, run_round
 from bot.routing import NUDGE, WAVE, run_nudge, run_wave
 
 JobHandler = Callable[[Context, dict[str, Any], datetime], Awaitable[None]]
@@ -16,4 +17,10 @@ class JobFailed(Exception):
     """The job could not run now; the dispatcher retries it later."""
 
 
-JOB_HANDLERS: dict[str, JobHandler] = {WAVE: run_wave, NUDGE: run_nudge}
+JOB_HANDLERS: dict[str, JobHandler] = {
+    WAVE: run_wave,
+    NUDGE: run_nudge,
+    ROUND: run_round,
+    ANNOUNCE: run_announce,
+    FOLLOWUP: run_followup,
+}

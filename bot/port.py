@@ -145,6 +145,30 @@ class ChatPort(Protocol):
         """A direct message, optionally with buttons (their presses come back as ButtonEvents)."""
         ...
 
+    async def open_group(
+        self,
+        user_ids: Sequence[str],
+        text: str,
+        *,
+        title: str,
+        channel: str | None,
+        attachment: Attachment | None = None,
+    ) -> MessageRef:
+        """One conversation for a few people, started with `text`: a group DM where the platform has
+        them (Slack), else a private thread in `channel` with the people added (Discord)."""
+        ...
+
+    async def send(
+        self,
+        where: MessageRef,
+        text: str,
+        *,
+        buttons: Sequence[Button] = (),
+        attachment: Attachment | None = None,
+    ) -> MessageRef:
+        """Another message in a conversation the bot opened (a group DM, a thread)."""
+        ...
+
     async def react(self, message: MessageRef, emoji: str) -> None: ...
 
     async def lookup_user(self, user_id: str) -> UserInfo | None: ...

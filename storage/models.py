@@ -182,3 +182,97 @@ class ScheduledJob(Base):
     kind: Mapped[str] = mapped_column(String(50))
     run_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     payload: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class MeetupMember(Base):
+    """A member taking part in job-alike meet-up rounds, on the platform they joined from."""
+
+    __tablename__ = "meetup_members"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    cadence_weeks: Mapped[int] = mapped_column(Integer, default=1)  # 1, 2 or 4
+    group_size: Mapped[int] = mapped_column(Integer, default=2)  # the largest group they accept, 2-4
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MeetupAvoid(Base):
+    """ "Don't match me with": a hard exclusion, applied both ways."""
+
+    __tablename__ = "meetup_avoids"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    avoided_member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class MeetupSchedule(Base):
+    """The round schedule an admin set for one platform: every N weeks on a weekday at a local time."""
+
+    __tablename__ = "meetup_schedules"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cadence_weeks: Mapped[int] = mapped_column(Integer)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    at_minutes: Mapped[int] = mapped_column(Integer)  # local minutes after midnight
+    timezone: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    next_round_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MeetupRound(Base):
+    """One matching round; the unique key makes a replayed round job find the round it already made."""
+
+    __tablename__ = "meetup_rounds"
+    __table_args__ = (UniqueConstraint("platform", "scheduled_for", name="uq_meetup_round"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    scheduled_for: Mapped[datetime] = mapped_column(UtcDateTime)
+    ran_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    seed: Mapped[int] = mapped_column(Integer)
+    eligible: Mapped[int] = mapped_column(Integer)
+
+
+class MeetupGroup(Base):
+    """A group formed in a round and the conversation the bot opened for it."""
+
+    __tablename__ = "meetup_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("meetup_rounds.id", ondelete="CASCADE"), index=True)
+    weight: Mapped[int] = mapped_column(Integer)
+    regions: Mapped[int] = mapped_column(Integer)  # distinct regions in the group (cross-region share)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    thread: Mapped[str | None] = mapped_column(String(128))
+    message_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class MeetupGroupMember(Base):
+    """Who was in a group, and their answer to "Did you meet?" (yes | no)."""
+
+    __tablename__ = "meetup_group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("meetup_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    met: Mapped[str | None] = mapped_column(String(10))
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MeetupSitOut(Base):
+    """A member who could not be matched in a round, and why (a matching.Reason value)."""
+
+    __tablename__ = "meetup_sitouts"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("meetup_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20))

@@ -116,6 +116,7 @@ async def test_commands_are_synced_to_the_guild_with_typed_localized_options(
         "whois-examiner",
         "whois",
         "profile",
+        "meetups",
         "forget-me",
         "school-report",
         "help",

@@ -123,7 +123,8 @@ async def test_conversations_open_is_stable_and_info_defaults(client: AsyncWebCl
     b = await client.conversations_open(users="U1,U2")
     c = await client.conversations_open(users="U3")
     assert a["channel"]["id"] == b["channel"]["id"]
-    assert a["channel"]["id"].startswith("D")
+    assert a["channel"]["id"].startswith("G")  # several people: a group DM (mpim)
+    assert c["channel"]["id"].startswith("D")  # one person: a DM
     assert c["channel"]["id"] != a["channel"]["id"]
     info = await client.conversations_info(channel="C9")
     assert info["channel"] == {"id": "C9", "name": "channel-c9", "is_channel": True}

@@ -68,3 +68,58 @@ async def test_routing_waves_survive_a_restart_and_deliver_exactly_once(database
     await third.start_scheduler()
     assert third.scheduler.pending() == []  # type: ignore[union-attr]
     await third.close()
+
+
+async def test_a_meetup_round_survives_a_restart_and_invites_each_group_once(database_url: str) -> None:
+    """The round and its announcement are stored jobs: a new process runs them once; the follow-up
+    and the next round wait in the store. (The clock is two days behind the wall clock, so the round,
+    a day after "now", is already due when the second process starts, and the rest is not.)"""
+    from datetime import timedelta
+
+    from bot.meetups.rounds import ROUND
+    from tests.meetup_people import pool
+
+    wall = datetime.now(UTC).replace(second=0, microsecond=0)
+    clock = ManualClock(wall - timedelta(days=2))
+    round_at = wall - timedelta(days=1) + timedelta(minutes=30 - wall.minute % 30)
+    config = make_config(database_url, admins={"console": ["boss"]})
+
+    first = await build_runtime(config, clock=clock)
+    await first.start_scheduler(paused=True)
+    port1 = ConsolePort()
+    first.attach(port1)
+    await first.services.members.upsert_many(pool("console", {k: k for k in PEOPLE}), clock.now())
+    session = ConsoleSession(first, port1, out=lambda _: None)
+    for who in PEOPLE:
+        session.actor = Actor(Platform.CONSOLE, who, who, "en", None)
+        assert (await session.command("meetups", "join")).text.startswith("You're in!")
+    session.actor = Actor(Platform.CONSOLE, "boss", "boss", "en", None)
+    day = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[round_at.weekday()]
+    reply = await session.command("meetups", f"schedule every week on {day} at {round_at:%H:%M} UTC")
+    assert "First round" in reply.text
+    assert isinstance(first.scheduler, ApschedulerScheduler)
+    assert sorted(kind for kind, _ in first.scheduler.pending()) == [
+        "meetups.announce:console",
+        "meetups.round:console",
+    ]
+    await first.close()
+
+    second = await build_runtime(config, clock=clock)
+    port2 = ConsolePort()
+    second.attach(port2)
+    await second.start_scheduler()
+    await second.dispatcher.wait_handled("job", 2)
+    # Both were missed while down; an announcement that comes after its round started is dropped.
+    announced = len(port2.in_channel("announcements"))
+    assert announced <= 1
+    groups = port2.groups()
+    assert len(groups) == 2
+    payload = {"platform": "console", "at": round_at.isoformat()}
+    await second.dispatcher.run_job(ROUND, "meetups.round:console", payload, round_at)  # a replay
+    assert port2.groups() == groups and len(port2.in_channel("announcements")) == announced
+    waiting = sorted(key for key, _ in second.scheduler.pending())  # type: ignore[union-attr]
+    assert waiting == ["meetups.announce:console", "meetups.followup:1", "meetups.round:console"]
+    await second.close()
+
+
+PEOPLE = ("ana", "ben", "chloe", "dev", "eve", "zoe")

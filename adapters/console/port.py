@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.events import Conversation, Platform
-from bot.port import Button, Capability, MessageRef, UserInfo
+from bot.port import Attachment, Button, Capability, MessageRef, UserInfo
 from bot.safety import defuse_mass_mentions
 
 
@@ -25,6 +25,8 @@ class Posted:
     title: str | None = None
     reactions: list[str] = field(default_factory=list)
     buttons: tuple[Button, ...] = ()
+    audience: tuple[str, ...] = ()  # the people in a group conversation
+    attachment: Attachment | None = None
 
 
 class ConsolePort:
@@ -76,6 +78,42 @@ class ConsolePort:
         posted = Posted(f"dm:{user_id}", text, f"m{next(self._ids)}", to_user=user_id, buttons=tuple(buttons))
         return self._ref(self._add(posted))
 
+    async def open_group(
+        self,
+        user_ids: Sequence[str],
+        text: str,
+        *,
+        title: str,
+        channel: str | None,
+        attachment: Attachment | None = None,
+    ) -> MessageRef:
+        """A group transcript: its own channel, named after the people in it."""
+        name = "group:" + ",".join(user_ids)
+        posted = Posted(
+            name, text, f"m{next(self._ids)}", title=title, audience=tuple(user_ids), attachment=attachment
+        )
+        return self._ref(self._add(posted))
+
+    async def send(
+        self,
+        where: MessageRef,
+        text: str,
+        *,
+        buttons: Sequence[Button] = (),
+        attachment: Attachment | None = None,
+    ) -> MessageRef:
+        audience = next((m.audience for m in self.messages if m.channel == where.channel and m.audience), ())
+        posted = Posted(
+            where.channel,
+            text,
+            f"m{next(self._ids)}",
+            thread=where.thread,
+            buttons=tuple(buttons),
+            audience=audience,
+            attachment=attachment,
+        )
+        return self._ref(self._add(posted))
+
     async def react(self, message: MessageRef, emoji: str) -> None:
         for posted in self.messages:
             if posted.message_id == message.message_id:
@@ -100,6 +138,17 @@ class ConsolePort:
     # Reading helpers for tests and the REPL.
     def in_channel(self, channel: str) -> list[Posted]:
         return [m for m in self.messages if m.channel == channel and not m.ephemeral]
+
+    def message(self, message_id: str) -> Posted | None:
+        return next((m for m in self.messages if m.message_id == message_id), None)
+
+    def groups(self) -> dict[str, list[Posted]]:
+        """Group conversations (meet-up groups) by channel, in order."""
+        out: dict[str, list[Posted]] = {}
+        for m in self.messages:
+            if m.channel.startswith("group:"):
+                out.setdefault(m.channel, []).append(m)
+        return out
 
     def thread(self, thread_id: str) -> list[Posted]:
         return [m for m in self.messages if m.thread == thread_id]

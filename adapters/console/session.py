@@ -56,7 +56,9 @@ class ConsoleSession:
         return Translator(self.actor.locale or "en")
 
     def _show(self, posted: Posted) -> None:
-        if posted.ephemeral:
+        if posted.audience:
+            where = self.t.gettext("group {people}").format(people=", ".join(posted.audience))
+        elif posted.ephemeral:
             where = self.t.gettext("only you")
         elif posted.to_user:
             where = self.t.gettext("DM to {user}").format(user=posted.to_user)
@@ -65,6 +67,14 @@ class ConsoleSession:
         else:
             where = f"#{posted.channel} {posted.message_id}"
         self.out(f"[{where}] {posted.text}")
+        if posted.buttons:
+            labels = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(posted.buttons, 1))
+            self.out(f"{labels}   (press {posted.message_id} N)")
+        if posted.attachment is not None:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / posted.attachment.filename
+            path.write_bytes(posted.attachment.data)
+            self.out(self.t.gettext("[file saved: {path}]").format(path=path))
 
     async def handle_line(self, line: str) -> bool:
         """Process one typed line; False means the user asked to quit."""
@@ -79,6 +89,10 @@ class ConsoleSession:
             return True
         if word == "press" and rest.strip().isdigit():
             self.show(await self.press(int(rest.strip())))
+            return True
+        if word == "press" and len(rest.split()) == 2 and rest.split()[1].isdigit():
+            message_id, number = rest.split()
+            self.show(await self.press_on(message_id, int(number)))
             return True
         if word == "reply" and rest:
             thread, _, text = rest.partition(" ")
@@ -126,6 +140,23 @@ class ConsoleSession:
             action_id=button.action,
             value=button.value,
             message_id=None,
+            event_id=uuid.uuid4().hex,
+            received_at=self.runtime.services.clock.now(),
+        )
+        return self._remember(await self.runtime.dispatcher.button(event, self.port))
+
+    async def press_on(self, message_id: str, number: int) -> Reply:
+        """Press button `number` of a message the bot posted (a DM, a group conversation)."""
+        posted = self.port.message(message_id)
+        if posted is None or not 1 <= number <= len(posted.buttons):
+            return Reply(self.t.gettext("There is no button {number} to press.").format(number=number))
+        button = posted.buttons[number - 1]
+        event = ButtonEvent(
+            actor=self.actor,
+            conversation=Conversation(Platform.CONSOLE, "console", posted.channel),
+            action_id=button.action,
+            value=button.value,
+            message_id=message_id,
             event_id=uuid.uuid4().hex,
             received_at=self.runtime.services.clock.now(),
         )

@@ -3,6 +3,7 @@ interaction, so those capabilities are absent and the core falls back (private t
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any
 import discord
 
 from bot.events import Conversation, Platform
-from bot.port import Button, ButtonStyle, Capability, MessageRef, UserInfo
+from bot.port import Attachment, Button, ButtonStyle, Capability, MessageRef, UserInfo
 from bot.safety import defuse_mass_mentions
 
 NO_PINGS = discord.AllowedMentions.none()
@@ -90,14 +91,19 @@ class DiscordPort:
             channel = await self.client.fetch_channel(int(channel_id))
         return channel
 
-    async def _send(self, target: Any, text: str, buttons: Sequence[Button] = ()) -> discord.Message:
+    async def _send(
+        self, target: Any, text: str, buttons: Sequence[Button] = (), attachment: Attachment | None = None
+    ) -> discord.Message:
         first: discord.Message | None = None
         chunks = split_message(text)
         for i, chunk in enumerate(chunks):
-            view = button_view(buttons) if i == len(chunks) - 1 else None
+            last = i == len(chunks) - 1
+            view = button_view(buttons) if last else None
             kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS}
             if view is not None:
                 kwargs["view"] = view
+            if last and attachment is not None:
+                kwargs["file"] = discord.File(io.BytesIO(attachment.data), filename=attachment.filename)
             message = await target.send(chunk, **kwargs)
             if view is not None:
                 view.stop()  # presses are handled statelessly by the adapter's on_interaction
@@ -145,6 +151,39 @@ class DiscordPort:
         user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
         message = await self._send(user, text, buttons)
         return MessageRef(self.platform, str(message.channel.id), str(message.id), None, message.jump_url)
+
+    async def open_group(
+        self,
+        user_ids: Sequence[str],
+        text: str,
+        *,
+        title: str,
+        channel: str | None,
+        attachment: Attachment | None = None,
+    ) -> MessageRef:
+        """Bots cannot open group DMs: a private thread in `channel`, with each person added."""
+        if not channel:
+            raise ValueError("a private thread needs a parent channel")
+        parent = await self._channel(channel)
+        thread = await parent.create_thread(
+            name=title[:THREAD_NAME_LIMIT] or "…", type=discord.ChannelType.private_thread, invitable=False
+        )
+        for user_id in user_ids:
+            await thread.add_user(discord.Object(int(user_id)))
+        message = await self._send(thread, text, attachment=attachment)
+        return MessageRef(self.platform, channel, str(message.id), str(thread.id), thread.jump_url)
+
+    async def send(
+        self,
+        where: MessageRef,
+        text: str,
+        *,
+        buttons: Sequence[Button] = (),
+        attachment: Attachment | None = None,
+    ) -> MessageRef:
+        target = await self._channel(where.thread or where.channel)
+        message = await self._send(target, text, buttons, attachment)
+        return MessageRef(self.platform, where.channel, str(message.id), where.thread, message.jump_url)
 
     async def react(self, message: MessageRef, emoji: str) -> None:
         channel = await self._channel(message.thread or message.channel)

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import reply_blocks
 from bot.events import Conversation, Platform
-from bot.port import Button, Capability, MessageRef, Reply, UserInfo
+from bot.port import Attachment, Button, Capability, MessageRef, Reply, UserInfo
 from bot.safety import defuse_mass_mentions
 
 USER_CACHE_SECONDS = 3600
@@ -88,6 +88,46 @@ class SlackPort:
         blocks = reply_blocks(Reply(text, buttons=tuple(buttons)))
         data = await self._post(channel=channel, text=text, **({"blocks": blocks} if blocks else {}))
         return MessageRef(self.platform, channel, str(data["ts"]))
+
+    async def open_group(
+        self,
+        user_ids: Sequence[str],
+        text: str,
+        *,
+        title: str,
+        channel: str | None,
+        attachment: Attachment | None = None,
+    ) -> MessageRef:
+        """A group DM (conversations.open with every user), the bot included."""
+        opened = await self.client.conversations_open(users=list(user_ids))
+        return await self.send(
+            MessageRef(self.platform, str(opened["channel"]["id"]), ""), text, attachment=attachment
+        )
+
+    async def send(
+        self,
+        where: MessageRef,
+        text: str,
+        *,
+        buttons: Sequence[Button] = (),
+        attachment: Attachment | None = None,
+    ) -> MessageRef:
+        kwargs: dict[str, Any] = {"channel": where.channel, "text": text}
+        if where.thread:
+            kwargs["thread_ts"] = where.thread
+        blocks = reply_blocks(Reply(text, buttons=tuple(buttons)))
+        if blocks:
+            kwargs["blocks"] = blocks
+        data = await self._post(**kwargs)
+        if attachment is not None:
+            await self.client.files_upload_v2(
+                channel=where.channel,
+                content=attachment.data,
+                filename=attachment.filename,
+                title=attachment.title or attachment.filename,
+                thread_ts=where.thread,
+            )
+        return MessageRef(self.platform, where.channel, str(data["ts"]), where.thread)
 
     async def react(self, message: MessageRef, emoji: str) -> None:
         await self.client.reactions_add(channel=message.channel, timestamp=message.message_id, name=emoji)

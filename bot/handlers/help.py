@@ -16,7 +16,7 @@ async def handle_help(event: CommandEvent, ctx: Context) -> Reply:
     lines = [
         t.gettext(
             "I connect IB educators around the world: ask the network a question, find examiners "
-            "and other experts, and (soon) meet job-alike colleagues."
+            "and other experts, and meet job-alike colleagues in regular meet-ups."
         ),
         "",
         t.gettext("Commands:"),

@@ -79,7 +79,9 @@ _EVERYONE_PERMISSIONS = (
     | (1 << 35)  # create_public_threads
     | (1 << 38)  # send_messages_in_threads
 )
-_BOT_PERMISSIONS = _EVERYONE_PERMISSIONS | (1 << 13) | (1 << 34)  # + manage_messages, manage_threads
+_BOT_PERMISSIONS = (
+    _EVERYONE_PERMISSIONS | (1 << 13) | (1 << 34) | (1 << 36)
+)  # + manage_messages, manage_threads, create_private_threads
 
 _MENTION_RE = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION_RE = re.compile(r"<@&(\d+)>")
@@ -254,6 +256,10 @@ class FakeDiscord(LocalServer):
         self.followups: list[dict[str, Any]] = []
         self.messages: dict[int, list[dict[str, Any]]] = {}
         self.threads: list[dict[str, Any]] = []
+        self.thread_members: dict[int, list[int]] = {}
+        self.attachment_data: dict[
+            str, bytes
+        ] = {}  # attachment id -> uploaded bytes  # thread id -> user ids added by the bot
         self.users: dict[int, dict[str, Any]] = {}
         self.reactions: list[dict[str, Any]] = []  # {"channel_id", "message_id", "emoji", "added"}
         self.dm_channels: dict[int, dict[str, Any]] = {}  # user id -> DM channel object
@@ -326,6 +332,7 @@ class FakeDiscord(LocalServer):
                 ("DELETE", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._delete_message),
                 ("POST", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)/threads", self._thread_from_message),
                 ("POST", r"/channels/(?P<cid>\d+)/threads", self._thread_in_channel),
+                ("PUT", r"/channels/(?P<cid>\d+)/thread-members/(?P<uid>\d+)", self._add_thread_member),
                 (
                     "PUT",
                     r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)/reactions/(?P<emoji>[^/]+)/@me",
@@ -808,6 +815,7 @@ class FakeDiscord(LocalServer):
         out: list[dict[str, Any]] = []
         for index, upload in enumerate(files):
             attachment_id = self._next_id()
+            self.attachment_data[str(attachment_id)] = upload.data
             meta = described.get(index, {})
             out.append(
                 {
@@ -1593,6 +1601,21 @@ class FakeDiscord(LocalServer):
         thread = self._thread_object(thread_id, channel_id, body, thread_type=thread_type)
         await self._register_thread(thread)
         return _json_response(thread)
+
+    async def _add_thread_member(self, request: _Request, m: re.Match[str]) -> web.Response:
+        """Only threads take members; a private thread's members are the only ones who see it."""
+        thread = self._require_channel(int(m["cid"]))
+        if thread["type"] not in (10, 11, 12):
+            raise _HTTPError(400, 50024, "Cannot execute action on this channel type")
+        if thread["thread_metadata"].get("archived"):
+            raise _HTTPError(400, 50083, "Thread is archived")
+        members = self.thread_members.setdefault(int(thread["id"]), [])
+        user_id = int(m["uid"])
+        self._ensure_user(user_id)
+        if user_id not in members:
+            members.append(user_id)
+            thread["member_count"] = len(members) + 1
+        return _no_content()
 
     async def _add_reaction(self, request: _Request, m: re.Match[str]) -> web.Response:
         channel_id, message_id = int(m["cid"]), int(m["mid"])

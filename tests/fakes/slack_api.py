@@ -448,9 +448,9 @@ class FakeSlackAPI(LocalServer):
             return {"channel": {"id": params["channel"]}}
         users = params.get("users", "")
         user_ids = users if isinstance(users, list) else str(users).split(",")
-        key = ",".join(sorted(u.strip() for u in user_ids if u.strip()))
-        digest = hashlib.sha256(key.encode()).hexdigest()[:10].upper()
-        return {"channel": {"id": f"D{digest}"}}
+        people = sorted(u.strip() for u in user_ids if u.strip())
+        digest = hashlib.sha256(",".join(people).encode()).hexdigest()[:10].upper()
+        return {"channel": {"id": f"{'G' if len(people) > 1 else 'D'}{digest}"}}  # G: a group DM (mpim)
 
     def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = str(params.get("channel", ""))

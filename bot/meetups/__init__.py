@@ -1,0 +1,1 @@
+"""Job-alike meet-ups: membership, matching rounds, invitations and follow-ups."""
