@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--skip-bad", action="store_true", help="import the good rows even if some are bad")
     exp = add("export-members", "write every member to a CSV file (re-importable)")
     exp.add_argument("file", type=Path, help="where to write")
+    ics = add("export-ics", "write the community calendar (every meeting of the next year) to an .ics file")
+    ics.add_argument("file", type=Path, help="where to write (- for standard output)")
+    ics.add_argument(
+        "--platform", choices=["slack", "discord", "console"], help="only this platform's events"
+    )
+    ics.add_argument("--channel", help="only events posted in this channel")
+    ics.add_argument("--days", type=int, default=365, help="how far ahead (default 365)")
     report = add("school-report", "members as a share of staff per school, against the 20-30%% critical mass")
     report.add_argument("--staff", type=Path, metavar="FILE.csv", help="school,staff counts to save and use")
     report.add_argument("--png", type=Path, metavar="FILE.png", help="also draw the chart to this file")
@@ -88,6 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
         return _run_async(members_cli.export_members(config, args.file, out=sys.stdout, err=sys.stderr))
+    if args.command == "export-ics":
+        from adapters.calendar_cli import export_ics_file
+
+        return _run_async(
+            export_ics_file(
+                config, args.file, platform=args.platform, channel=args.channel, days=args.days,
+                out=sys.stdout, err=sys.stderr,
+            )
+        )  # fmt: skip
     if args.command == "school-report":
         from adapters.reports_cli import school_report
 

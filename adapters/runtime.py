@@ -16,6 +16,7 @@ from bot.port import ChatPort
 from bot.scheduling import ManualScheduler
 from storage.db import Database
 from storage.deliveries import DeliveryLedger
+from storage.events import EventRepository
 from storage.meetups import MeetupRepository
 from storage.members import MemberRepository
 from storage.qa_search import QASearch
@@ -68,6 +69,7 @@ async def build_runtime(
         directory=DirectoryIndex(members, db),
         schools=SchoolStaffRepository(db),
         meetups=MeetupRepository(db),
+        events=EventRepository(db),
         finder=QASearch(db),
     )
     dispatcher = Dispatcher(services, all_commands())

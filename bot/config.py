@@ -84,6 +84,15 @@ class MeetupSettings:
 
 
 @dataclass(frozen=True)
+class EventSettings:
+    reminders: tuple[int, ...] = (1440, 60)  # minutes before each occurrence (events may override)
+    grace_minutes: int = 120  # a reminder missed while down is sent late within this window, else skipped
+    late_after_seconds: int = 60  # a reminder this much behind its time is marked "(late)"
+    plan_days: int = 35  # reminders are put on the scheduler this far ahead (a daily job extends it)
+    list_days: int = 120  # /events shows occurrences this far ahead
+
+
+@dataclass(frozen=True)
 class ConsoleSettings:
     user_id: str = "you"
     display_name: str = "You"
@@ -100,6 +109,7 @@ class Config:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     qa: QASettings = field(default_factory=QASettings)
     meetups: MeetupSettings = field(default_factory=MeetupSettings)
+    events: EventSettings = field(default_factory=EventSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     admins: dict[str, tuple[str, ...]] = field(default_factory=dict)
     schools: dict[str, int] = field(default_factory=dict)  # school name -> staff head-count
@@ -167,6 +177,12 @@ def _locale(v: Any) -> str | None:
     )
 
 
+def _minutes_list(v: Any) -> str | None:
+    if not isinstance(v, list) or not all(isinstance(x, int) and 1 <= x <= 60 * 24 * 30 for x in v):
+        return "expected a list of minutes before the start, e.g. [1440, 60]"
+    return None
+
+
 def _id_list(v: Any) -> str | None:
     ok = isinstance(v, list) and all(isinstance(x, str | int) and not isinstance(x, bool) for x in v)
     return None if ok else f"expected a list of user ids, got {v!r}"
@@ -217,6 +233,13 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "min_overlap_minutes": _int_range(15, 8 * 60),
         "announce_hours_before": _int_range(1, 7 * 24),
         "slot_minutes": _int_range(15, 120),
+    },
+    "events": {
+        "reminders": _minutes_list,
+        "grace_minutes": _int_range(0, 7 * 24 * 60),
+        "late_after_seconds": _int_range(1, 3600),
+        "plan_days": _int_range(2, 366),
+        "list_days": _int_range(1, 730),
     },
     "console": {"user_id": _is_str, "display_name": _is_str, "locale": _locale, "timezone": _timezone},
     "admins": {"slack": _id_list, "discord": _id_list, "console": _id_list},
@@ -304,10 +327,17 @@ def build_config(raw: dict[str, Any], *, source: str, env: Mapping[str, str]) ->
         discord=DiscordSettings(**discord_section, channels=discord_channels),
         qa=QASettings(**sections["qa"]),
         meetups=MeetupSettings(**sections["meetups"]),
+        events=_events(sections["events"]),
         console=ConsoleSettings(**sections["console"]),
         admins={k: tuple(str(x) for x in v) for k, v in sections["admins"].items()},
         schools={str(k): int(v) for k, v in sections["schools"].items()},
     )
+
+
+def _events(values: dict[str, Any]) -> EventSettings:
+    if "reminders" in values:
+        values = {**values, "reminders": tuple(sorted(set(values["reminders"]), reverse=True))}
+    return EventSettings(**values)
 
 
 def _channels(value: Any, platform: str, source: str, kind: type, problems: list[str]) -> dict[str, Any]:

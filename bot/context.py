@@ -16,6 +16,7 @@ from bot.scheduling import SchedulerPort
 if TYPE_CHECKING:
     from bot.directory import DirectoryIndex
     from storage.deliveries import DeliveryLedger
+    from storage.events import EventRepository
     from storage.meetups import MeetupRepository
     from storage.members import MemberRepository
     from storage.questions import QuestionRepository
@@ -65,6 +66,7 @@ class Services:
     directory: DirectoryIndex
     schools: SchoolStaffRepository
     meetups: MeetupRepository
+    events: EventRepository
     finder: QuestionFinder = field(default_factory=NoSearch)
     ports: dict[str, ChatPort] = field(default_factory=dict)
 

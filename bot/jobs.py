@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from bot.calendar.reminders import PLAN, REMIND, run_plan, run_reminder
 from bot.context import Context
 from bot.meetups.rounds import ANNOUNCE, FOLLOWUP, ROUND, run_announce, run_followup, run_round
 from bot.routing import NUDGE, WAVE, run_nudge, run_wave
@@ -23,4 +24,6 @@ JOB_HANDLERS: dict[str, JobHandler] = {
     ROUND: run_round,
     ANNOUNCE: run_announce,
     FOLLOWUP: run_followup,
+    REMIND: run_reminder,
+    PLAN: run_plan,
 }

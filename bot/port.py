@@ -177,6 +177,10 @@ class ChatPort(Protocol):
         """Markup that notifies exactly this user."""
         ...
 
+    def channel_mention(self, channel: str) -> str:
+        """Markup that links to a channel (no notification)."""
+        ...
+
     def escape(self, text: str) -> str:
         """Neutralise user text: no mass mentions, no user/role pings, no markup injection."""
         ...

@@ -276,3 +276,54 @@ class MeetupSitOut(Base):
     )
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     reason: Mapped[str] = mapped_column(String(20))
+
+
+class CalendarEvent(Base):
+    """A community meeting: a one-off, a recurrence rule, or an explicit list of dates, at a local
+    wall-clock time in a named zone (so recurrences keep their local time across DST changes)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    start_local: Mapped[str] = mapped_column(String(16))  # "YYYY-MM-DDTHH:MM", naive local time
+    timezone: Mapped[str] = mapped_column(String(64))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    rrule: Mapped[str | None] = mapped_column(String(300))
+    dates: Mapped[str | None] = mapped_column(Text)  # JSON list of ISO dates, instead of a rule
+    breakouts: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of group names
+    reminders: Mapped[str] = mapped_column(String(100), default="1440,60")  # minutes before
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # bumped on edits (iCal SEQUENCE)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the whole series
+
+
+class EventChange(Base):
+    """One occurrence cancelled or moved; `original` (UTC) is the occurrence's identity."""
+
+    __tablename__ = "event_changes"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    original: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))  # cancelled | moved
+    new_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EventRsvp(Base):
+    """Going / maybe / not going to one occurrence, by a platform user (directory or not)."""
+
+    __tablename__ = "event_rsvps"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    original: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))  # going | maybe | no
+    locale: Mapped[str] = mapped_column(String(10))
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -117,6 +117,7 @@ async def test_commands_are_synced_to_the_guild_with_typed_localized_options(
         "whois",
         "profile",
         "meetups",
+        "events",
         "forget-me",
         "school-report",
         "help",

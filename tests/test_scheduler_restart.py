@@ -123,3 +123,53 @@ async def test_a_meetup_round_survives_a_restart_and_invites_each_group_once(dat
 
 
 PEOPLE = ("ana", "ben", "chloe", "dev", "eve", "zoe")
+
+
+async def test_event_reminders_survive_a_restart_and_go_out_once(database_url: str) -> None:
+    """A reminder due while the bot was down goes out once when it comes back (to the channel and to
+    those going); the next week's reminders wait in the store."""
+    from datetime import timedelta
+
+    from bot.calendar.reminders import REMIND
+
+    wall = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    clock = ManualClock(wall - timedelta(hours=20))  # the daily planner's next run is 4 h after `wall`
+    start = clock.now() + timedelta(hours=3)  # its 1-hour reminder is due 18 h before `wall`
+    config = make_config(database_url, admins={"console": ["boss"]})
+
+    first = await build_runtime(config, clock=clock)
+    await first.start_scheduler(paused=True)
+    port1 = ConsolePort()
+    first.attach(port1)
+    session = ConsoleSession(first, port1, out=lambda _: None)
+    session.actor = Actor(Platform.CONSOLE, "boss", "boss", "en", None)
+    reply = await session.command(
+        "events", f"add title=Chat start={start:%Y-%m-%d %H:%M} UTC repeat=weekly duration=60"
+    )
+    assert reply.text.startswith("Created event #1: Chat.")
+    session.actor = Actor(Platform.CONSOLE, "ana", "ana", "en", None)
+    await session.command("events", "")
+    assert (await session.press(1)).text.startswith("You're going to Chat")
+    assert isinstance(first.scheduler, ApschedulerScheduler)
+    pending = sorted(key for key, _ in first.scheduler.pending())
+    # This week's 1 h (its 24 h was before the event was created), 24 h and 1 h for the next weeks up
+    # to `plan_days` (35) ahead, and the daily planner that extends them.
+    assert len(pending) == 11 and pending[0] == "events.plan:console"
+    await first.close()
+
+    second = await build_runtime(config, clock=clock)
+    port2 = ConsolePort()
+    second.attach(port2)
+    await second.start_scheduler()
+    await second.dispatcher.wait_handled("job", 1)
+    sent = [m.text for m in port2.messages]
+    assert len(port2.in_channel("announcements")) == 1 and "(in 1 hour)" in sent[0]
+    assert [m.to_user for m in port2.messages if m.to_user] == ["ana"]
+    key = next(k for k in pending if k.endswith(":60") and start.strftime("%Y%m%dT%H") in k)
+    when = start.isoformat()
+    payload = {"platform": "console", "event_id": 1, "original": when, "start": when, "minutes": 60}
+    await second.dispatcher.run_job(REMIND, key, payload, start - timedelta(hours=1))  # a replay
+    assert [m.text for m in port2.messages] == sent
+    waiting = sorted(k for k, _ in second.scheduler.pending())  # type: ignore[union-attr]
+    assert waiting == [k for k in pending if k != key]
+    await second.close()

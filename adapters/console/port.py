@@ -126,6 +126,9 @@ class ConsolePort:
         info = self.users.get(user_id)
         return f"@{info.display_name if info else user_id}"
 
+    def channel_mention(self, channel: str) -> str:
+        return f"#{channel}"
+
     def escape(self, text: str) -> str:
         return defuse_mass_mentions(text)
 

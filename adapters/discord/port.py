@@ -199,6 +199,9 @@ class DiscordPort:
     def mention(self, user_id: str) -> str:
         return f"<@{user_id}>"
 
+    def channel_mention(self, channel: str) -> str:
+        return f"<#{channel}>"
+
     def escape(self, text: str) -> str:
         """No markup from user text survives as a mention, whatever the id length."""
         return defuse_mass_mentions(_MENTION_MARKUP.sub("<\u200b", text))

@@ -16,6 +16,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.calendar_feed import calendar_routes
 from adapters.runtime import Runtime
 from adapters.slack.port import SlackPort
 from adapters.slack.render import action_name, form_values, form_view, reply_blocks
@@ -225,6 +226,7 @@ class SlackAdapter:
 
         app = web.Application()
         app.router.add_post(EVENTS_PATH, handle)
+        app.add_routes(calendar_routes(self.runtime))
         return app
 
     async def start_http(self, host: str, port: int) -> tuple[web.AppRunner, int]:

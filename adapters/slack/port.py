@@ -161,6 +161,9 @@ class SlackPort:
     def mention(self, user_id: str) -> str:
         return f"<@{user_id}>"
 
+    def channel_mention(self, channel: str) -> str:
+        return f"<#{channel}>"
+
     def escape(self, text: str) -> str:
         return escape_mrkdwn(text)
 

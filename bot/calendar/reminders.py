@@ -1,0 +1,191 @@
+"""Event reminders as scheduled work: 24 h and 1 h before each occurrence (per event), in the event's
+channel and by DM to everyone going.
+
+Reminders are planned `plan_days` ahead (a daily job per platform extends the horizon), keyed by the
+occurrence's identity, so re-planning replaces instead of adding. When a reminder runs it checks the
+occurrence still exists at the time it was planned for (an edit or a move re-plans it), is not more
+than `grace_minutes` behind (else it is skipped and logged), and marks itself "(late)" past
+`late_after_seconds`. Every send claims a delivery key first, so a restart or a replay never repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.calendar.recurrence import Occurrence, Series, occurrences
+from bot.context import Context
+from bot.delivery import deliver_once
+from bot.i18n import Translator
+from bot.safety import clip
+from storage.events import EventRecord
+
+log = logging.getLogger(__name__)
+
+REMIND = "events.remind"
+PLAN = "events.plan"
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def series_of(event: EventRecord) -> Series:
+    return Series(
+        start=event.start_local,
+        timezone=event.timezone,
+        duration_minutes=event.duration_minutes,
+        rrule=event.rrule,
+        dates=event.dates,
+        cancelled=event.cancelled,
+        moved=event.moved,
+    )
+
+
+def reminder_key(event_id: int, original: datetime, minutes: int) -> str:
+    return f"{REMIND}:{event_id}:{original.strftime(STAMP)}:{minutes}"
+
+
+async def plan_event(ctx: Context, event: EventRecord, now: datetime) -> int:
+    """Put the reminders of the next `plan_days` on the scheduler; returns how many."""
+    if event.cancelled_at is not None or not event.reminders:
+        return 0
+    horizon = now + timedelta(days=ctx.config.events.plan_days)
+    reach = timedelta(minutes=max(event.reminders))
+    planned = 0
+    for occurrence in occurrences(series_of(event), now, horizon + reach):
+        for minutes in event.reminders:
+            at = occurrence.start - timedelta(minutes=minutes)
+            if at < now or at > horizon:
+                continue
+            await ctx.services.scheduler.schedule(
+                key=reminder_key(event.id, occurrence.original, minutes),
+                kind=REMIND,
+                run_at=at,
+                payload={
+                    "platform": event.platform,
+                    "event_id": event.id,
+                    "original": occurrence.original.isoformat(),
+                    "start": occurrence.start.isoformat(),
+                    "minutes": minutes,
+                },
+            )
+            planned += 1
+    await ctx.services.scheduler.schedule(
+        key=f"{PLAN}:{event.platform}",
+        kind=PLAN,
+        run_at=now + timedelta(days=1),
+        payload={"platform": event.platform},
+    )
+    return planned
+
+
+async def unplan(ctx: Context, event: EventRecord, original: datetime) -> None:
+    for minutes in event.reminders:
+        await ctx.services.scheduler.cancel(reminder_key(event.id, original, minutes))
+
+
+async def run_plan(ctx: Context, payload: dict[str, Any], scheduled_for: datetime) -> None:
+    """Daily: extend every active event's reminders to the horizon (and plan the next run)."""
+    platform = str(payload["platform"])
+    now = ctx.clock.now()
+    for event in await ctx.services.events.active(platform):
+        await plan_event(ctx, event, now)
+    await ctx.services.scheduler.schedule(
+        key=f"{PLAN}:{platform}", kind=PLAN, run_at=now + timedelta(days=1), payload={"platform": platform}
+    )
+
+
+def before_text(t: Translator, minutes: int) -> str:
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return t.ngettext("in {count} day", "in {count} days", days).format(count=days)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return t.ngettext("in {count} hour", "in {count} hours", hours).format(count=hours)
+    return t.ngettext("in {count} minute", "in {count} minutes", minutes).format(count=minutes)
+
+
+def when_text(ctx: Context, t: Translator, event: EventRecord, start: datetime) -> str:
+    """A native time token (each reader's own zone) with the event's local time as the fallback."""
+    return ctx.port.time_token(start, t.datetime_in(start, event.timezone))
+
+
+def _current(event: EventRecord, original: datetime) -> Occurrence | None:
+    window = occurrences(
+        series_of(event), original - timedelta(days=400), original + timedelta(days=400), limit=5000
+    )
+    return next((o for o in window if o.original == original), None)
+
+
+async def run_reminder(ctx: Context, payload: dict[str, Any], scheduled_for: datetime) -> None:
+    event = await ctx.services.events.get(int(payload["event_id"]))
+    original = datetime.fromisoformat(str(payload["original"]))
+    planned_start = datetime.fromisoformat(str(payload["start"]))
+    minutes = int(payload["minutes"])
+    if event is None or event.cancelled_at is not None:
+        return
+    occurrence = _current(event, original)
+    if occurrence is None or occurrence.start != planned_start:
+        return  # cancelled or moved since: the move planned its own reminders
+    now = ctx.clock.now()
+    behind = now - scheduled_for
+    settings = ctx.config.events
+    if behind > timedelta(minutes=settings.grace_minutes):
+        log.warning(
+            "reminder %s skipped: %s behind its time (grace %d min)",
+            reminder_key(event.id, original, minutes),
+            behind,
+            settings.grace_minutes,
+        )
+        return
+    late = behind > timedelta(seconds=settings.late_after_seconds)
+    key = f"{reminder_key(event.id, original, minutes)}:{planned_start.strftime(STAMP)}"
+    community = ctx.community
+    text = reminder_text(ctx, community, event, occurrence, minutes, late=late)
+
+    async def to_channel() -> None:
+        await ctx.port.post(event.channel, text)
+
+    await deliver_once(ctx, f"{key}:channel", REMIND, to_channel)
+    for rsvp in await ctx.services.events.rsvps(event.id, original, "going"):
+        if rsvp.platform != event.platform:
+            continue
+        t = Translator(rsvp.locale)
+        personal = reminder_text(ctx, t, event, occurrence, minutes, late=late, going=True)
+
+        async def to_person(user_id: str = rsvp.user_id, personal: str = personal) -> None:
+            await ctx.port.dm(user_id, personal)
+
+        try:
+            await deliver_once(ctx, f"{key}:dm:{rsvp.user_id}", REMIND, to_person)
+        except Exception:  # one closed DM must not stop the others (the ledger released the key)
+            log.exception("reminder DM to %s failed", rsvp.user_id)
+
+
+def reminder_text(
+    ctx: Context,
+    t: Translator,
+    event: EventRecord,
+    occurrence: Occurrence,
+    minutes: int,
+    *,
+    late: bool,
+    going: bool = False,
+) -> str:
+    lines = [
+        t.gettext("⏰ {title} starts {when} ({soon}).").format(
+            title=ctx.port.escape(event.title),
+            when=when_text(ctx, t, event, occurrence.start),
+            soon=before_text(t, minutes),
+        )
+    ]
+    if late:
+        lines[0] += " " + t.gettext("(late: the bot was offline at the planned time)")
+    if event.breakouts:
+        lines.append(
+            t.gettext("Breakouts: {groups}").format(groups=ctx.port.escape(", ".join(event.breakouts)))
+        )
+    if event.description:
+        lines.append(ctx.port.escape(clip(event.description, 300)))
+    if going:
+        lines.append(t.gettext("You said you are going. See you there!"))
+    return "\n".join(lines)
