@@ -14,6 +14,7 @@ from bot.directory import DirectoryIndex
 from bot.dispatch import Dispatcher
 from bot.port import ChatPort
 from bot.scheduling import ManualScheduler
+from storage.cafes import CafeRepository
 from storage.db import Database
 from storage.deliveries import DeliveryLedger
 from storage.events import EventRepository
@@ -70,6 +71,7 @@ async def build_runtime(
         schools=SchoolStaffRepository(db),
         meetups=MeetupRepository(db),
         events=EventRepository(db),
+        cafes=CafeRepository(db),
         finder=QASearch(db),
     )
     dispatcher = Dispatcher(services, all_commands())

@@ -111,6 +111,7 @@ class FormSpec:
 def all_commands() -> tuple[CommandSpec, ...]:
     """Every command the bot offers, in help order."""
     from bot.handlers.ask import ASK
+    from bot.handlers.cafe import CAFE
     from bot.handlers.events import EVENTS
     from bot.handlers.forget import FORGET_ME
     from bot.handlers.help import HELP
@@ -132,6 +133,7 @@ def all_commands() -> tuple[CommandSpec, ...]:
         PROFILE,
         MEETUPS,
         EVENTS,
+        CAFE,
         FORGET_ME,
         SCHOOL_REPORT,
         HELP,
@@ -140,13 +142,22 @@ def all_commands() -> tuple[CommandSpec, ...]:
 
 def all_actions() -> tuple[ActionSpec, ...]:
     from bot.handlers.ask import ASK_ACTIONS
+    from bot.handlers.cafe import CAFE_ACTIONS
     from bot.handlers.events import EVENT_ACTIONS
     from bot.handlers.forget import FORGET_ACTIONS
     from bot.handlers.meetups import MEETUP_ACTIONS
     from bot.handlers.solved import SOLVE_BUTTON
     from bot.handlers.whois import WHOIS_PAGE
 
-    return (WHOIS_PAGE, *FORGET_ACTIONS, *ASK_ACTIONS, SOLVE_BUTTON, *MEETUP_ACTIONS, *EVENT_ACTIONS)
+    return (
+        WHOIS_PAGE,
+        *FORGET_ACTIONS,
+        *ASK_ACTIONS,
+        SOLVE_BUTTON,
+        *MEETUP_ACTIONS,
+        *EVENT_ACTIONS,
+        *CAFE_ACTIONS,
+    )
 
 
 def all_forms() -> tuple[FormSpec, ...]:

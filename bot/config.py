@@ -93,6 +93,12 @@ class EventSettings:
 
 
 @dataclass(frozen=True)
+class CafeSettings:
+    templates_dir: str = ""  # the admins' own café templates (TOML), next to the built-in ones
+    reminder_minutes: int = 15  # a scheduled café is announced again this long before it starts
+
+
+@dataclass(frozen=True)
 class ConsoleSettings:
     user_id: str = "you"
     display_name: str = "You"
@@ -110,6 +116,7 @@ class Config:
     qa: QASettings = field(default_factory=QASettings)
     meetups: MeetupSettings = field(default_factory=MeetupSettings)
     events: EventSettings = field(default_factory=EventSettings)
+    cafe: CafeSettings = field(default_factory=CafeSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     admins: dict[str, tuple[str, ...]] = field(default_factory=dict)
     schools: dict[str, int] = field(default_factory=dict)  # school name -> staff head-count
@@ -241,6 +248,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "plan_days": _int_range(2, 366),
         "list_days": _int_range(1, 730),
     },
+    "cafe": {"templates_dir": _is_str, "reminder_minutes": _int_range(1, 24 * 60)},
     "console": {"user_id": _is_str, "display_name": _is_str, "locale": _locale, "timezone": _timezone},
     "admins": {"slack": _id_list, "discord": _id_list, "console": _id_list},
     "schools": {},  # free keys: school name = staff count, checked below
@@ -328,6 +336,7 @@ def build_config(raw: dict[str, Any], *, source: str, env: Mapping[str, str]) ->
         qa=QASettings(**sections["qa"]),
         meetups=MeetupSettings(**sections["meetups"]),
         events=_events(sections["events"]),
+        cafe=CafeSettings(**sections["cafe"]),
         console=ConsoleSettings(**sections["console"]),
         admins={k: tuple(str(x) for x in v) for k, v in sections["admins"].items()},
         schools={str(k): int(v) for k, v in sections["schools"].items()},

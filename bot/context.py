@@ -15,6 +15,7 @@ from bot.scheduling import SchedulerPort
 
 if TYPE_CHECKING:
     from bot.directory import DirectoryIndex
+    from storage.cafes import CafeRepository
     from storage.deliveries import DeliveryLedger
     from storage.events import EventRepository
     from storage.meetups import MeetupRepository
@@ -67,6 +68,7 @@ class Services:
     schools: SchoolStaffRepository
     meetups: MeetupRepository
     events: EventRepository
+    cafes: CafeRepository
     finder: QuestionFinder = field(default_factory=NoSearch)
     ports: dict[str, ChatPort] = field(default_factory=dict)
 

@@ -150,9 +150,13 @@ class Dispatcher:
         return await self._guarded("form", what, ctx, spec.handler(event, ctx))
 
     async def message(self, event: MessageEvent, port: ChatPort) -> None:
-        """Messages matter only inside Q&A threads for now: the first reply answers the question."""
+        """Messages matter inside threads: a café tablecloth's notes, or a Q&A question's answers."""
+        from bot.cafe.engine import on_message as on_cafe_message
+
         try:
-            await on_thread_message(event, self.context(port, event.actor))
+            ctx = self.context(port, event.actor)
+            if not await on_cafe_message(event, ctx):
+                await on_thread_message(event, ctx)
         except Exception:
             log.exception("message handling failed (event %s)", event.event_id)
         finally:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from bot.cafe import engine as cafe
 from bot.calendar.reminders import PLAN, REMIND, run_plan, run_reminder
 from bot.context import Context
 from bot.meetups.rounds import ANNOUNCE, FOLLOWUP, ROUND, run_announce, run_followup, run_round
@@ -26,4 +27,8 @@ JOB_HANDLERS: dict[str, JobHandler] = {
     FOLLOWUP: run_followup,
     REMIND: run_reminder,
     PLAN: run_plan,
+    cafe.BEGIN: cafe.begin,
+    cafe.REMIND: cafe.remind,
+    cafe.WARN: cafe.warn,
+    cafe.CLOSE: cafe.close,
 }

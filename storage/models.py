@@ -327,3 +327,75 @@ class EventRsvp(Base):
     status: Mapped[str] = mapped_column(String(10))  # going | maybe | no
     locale: Mapped[str] = mapped_column(String(10))
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CafeSession(Base):
+    """A World Café run in chat: its template, where, who hosts, and which round it is in.
+
+    `seating` (JSON) is the table plan for every round, kept so a restart resumes the same tables."""
+
+    __tablename__ = "cafe_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(64))
+    template_id: Mapped[str] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(10))
+    host_user_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))  # scheduled | open | running | paused | ended
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    current_round: Mapped[int] = mapped_column(Integer, default=-1)  # -1 before the first round
+    round_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    paused_seconds_left: Mapped[int | None] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    seating: Mapped[str] = mapped_column(Text, default="[]")
+    announcement: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CafeParticipant(Base):
+    __tablename__ = "cafe_participants"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("cafe_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(10))
+    table_host: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CafeTable(Base):
+    """One tablecloth: a table's thread in one round; messages after `closed_at` are not counted."""
+
+    __tablename__ = "cafe_tables"
+    __table_args__ = (Index("ix_cafe_tables_thread", "thread"),)
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("cafe_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    round_index: Mapped[int] = mapped_column(Integer, primary_key=True)  # the take-out round is len(rounds)
+    table_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    thread: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[str] = mapped_column(String(128))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CafeNote(Base):
+    """A contribution written on a tablecloth while it was open (the message id makes a re-delivery
+    harmless)."""
+
+    __tablename__ = "cafe_notes"
+    __table_args__ = (UniqueConstraint("session_id", "message_id", name="uq_cafe_note_message"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("cafe_sessions.id", ondelete="CASCADE"), index=True)
+    round_index: Mapped[int] = mapped_column(Integer)
+    table_index: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

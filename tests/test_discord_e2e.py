@@ -118,6 +118,7 @@ async def test_commands_are_synced_to_the_guild_with_typed_localized_options(
         "profile",
         "meetups",
         "events",
+        "cafe",
         "forget-me",
         "school-report",
         "help",

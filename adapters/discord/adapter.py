@@ -76,6 +76,9 @@ class DiscordAdapter:
         self.settings = runtime.config.discord
         point_at(self.settings.api_base_url, self.settings.gateway_url)
         intents = discord.Intents.default()
+        # Café notes are the text people write in tablecloth threads (and Q&A answers are kept with
+        # their text): the privileged Message Content intent, enabled in the Developer Portal.
+        intents.message_content = True
         self.client = discord.Client(
             intents=intents, allowed_mentions=NO_PINGS, guild_ready_timeout=guild_ready_timeout
         )

@@ -1,0 +1,1 @@
+"""Virtual World Cafés: templates (questions, routines, minutes) and table rotation."""
