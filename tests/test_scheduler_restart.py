@@ -173,3 +173,48 @@ async def test_event_reminders_survive_a_restart_and_go_out_once(database_url: s
     waiting = sorted(k for k, _ in second.scheduler.pending())  # type: ignore[union-attr]
     assert waiting == [k for k in pending if k != key]
     await second.close()
+
+
+async def test_a_cafe_restarted_mid_round_resumes_at_the_right_round_without_double_posts(
+    database_url: str,
+) -> None:
+    """Round 1 is running when the bot stops; it comes back after the round's end: the stale one-minute
+    warning is dropped, the closing runs once, round 2 opens once, and its timers wait in the store."""
+    from datetime import timedelta
+
+    from bot.cafe import engine
+
+    wall = datetime.now(UTC).replace(microsecond=0)
+    config = make_config(database_url, admins={"console": ["boss"]})
+    first = await build_runtime(config, clock=ManualClock(wall - timedelta(minutes=10)))
+    await first.start_scheduler(paused=True)
+    port1 = ConsolePort()
+    first.attach(port1)
+    session = ConsoleSession(first, port1, out=lambda _: None)
+    session.actor = Actor(Platform.CONSOLE, "boss", "boss", "en", None)
+    await session.command("cafe", "start coordinators-2025-03")
+    for who in ("ana", "ben", "chloe", "dev"):
+        session.actor = Actor(Platform.CONSOLE, who, who, "en", None)
+        await session.command("cafe", "join")
+    session.actor = Actor(Platform.CONSOLE, "boss", "boss", "en", None)
+    assert (await session.command("cafe", "next")).text == "Round 1 has started."
+    assert isinstance(first.scheduler, ApschedulerScheduler)
+    assert sorted(k for k, _ in first.scheduler.pending()) == ["cafe:1:cafe.close", "cafe:1:cafe.warn"]
+    await first.close()
+
+    second = await build_runtime(config, clock=ManualClock(wall))  # back ten minutes later
+    port2 = ConsolePort()
+    second.attach(port2)
+    await second.start_scheduler()
+    await second.dispatcher.wait_handled("job", 2)
+    texts = [m.text for m in port2.messages]
+    assert sum("One minute left" in t for t in texts) == 0  # the round was already over
+    assert sum("tablecloth is closed" in t for t in texts) == 1
+    assert sum(t.startswith("☕ Round 2 of 4") for t in texts) == 1
+    assert sum(t.startswith("🧺 Table 1 · round 2") for t in texts) == 1
+    payload = {"platform": "console", "session_id": 1, "round": 0}
+    await second.dispatcher.run_job(engine.CLOSE, "cafe:1:cafe.close", payload, wall)  # a replay
+    assert [m.text for m in port2.messages] == texts
+    waiting = sorted(k for k, _ in second.scheduler.pending())  # type: ignore[union-attr]
+    assert waiting == ["cafe:1:cafe.close", "cafe:1:cafe.warn"]
+    await second.close()

@@ -209,6 +209,8 @@ async def warn(ctx: Context, payload: dict[str, Any], scheduled_for: datetime) -
     round_index = int(payload["round"])
     if session is None or session.status != "running" or session.current_round != round_index:
         return
+    if session.round_ends_at is not None and ctx.clock.now() >= session.round_ends_at:
+        return  # missed while the bot was down: the round is over, a warning would only confuse
     t = Translator(session.locale)
     for table in await ctx.services.cafes.tables(session.id, round_index):
 
