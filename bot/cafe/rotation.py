@@ -420,7 +420,7 @@ class _Planner:
             valid = (
                 pair_ok[None, :, :]
                 & (X[:, :, None] != X[:, None, :])
-                
+                & ~(ghost[None, :, None] & ghost_there[:, None, :])
                 & ~(ghost[None, None, :] & ghost_there[:, :, None])
                 & (conflict[:, :, None] | conflict[:, None, :])
             )

@@ -609,6 +609,8 @@ def _improve(
 
 
 _NEG = -(1 << 40)
+_BAN = "random"
+_ROUND_COST = 1_000  # a round's fixed cost, in arcs relaxed
 
 
 def _cancel_cycles(
@@ -622,9 +624,20 @@ def _cancel_cycles(
     budget: int,
     floor: int | None = None,
     linger: int = 0,
+    break_pairs: bool = True,
+    side: Ints | None = None,
 ) -> int:
     """Improve the matching along positive alternating cycles and paths found by Bellman–Ford on the
-    exchange graph, until none is left or `budget` arcs have been relaxed. Returns the arcs relaxed."""
+    exchange graph, until none is left or `budget` arcs have been relaxed. Returns the arcs relaxed.
+
+    Exchange graph: an arc p → q means "p takes z, whose partner q is left to find someone else", with
+    gain w(p, z) - w(z, q). A walk starts at a free member, or (`break_pairs`) at a matched one who leaves
+    their partner alone, and ends when someone takes a free member or stays alone; walks close through a
+    virtual node. A positive closed walk that uses each member once is an improving alternating cycle or
+    path. Walks that are not (around an odd cycle, where blossom shrinking would be needed) are cut to
+    their best valid part or their offending arc is banned. With `side` (0/1 per member, partners on
+    opposite sides), only walks where side-0 members take side-1 partners are searched: every such walk
+    is valid, so nothing gets banned; random sides recover what the bans hid."""
     omega, sink = n, n + 1
     p_all = np.concatenate((eu, ev))
     z_all = np.concatenate((ev, eu))
@@ -645,12 +658,20 @@ def _cancel_cycles(
         zm = matched[z]
         # p takes matched z, freeing mate[z]; p takes free z, ending the chain; p stays free, ending it;
         # a chain starts at a free member, or at a matched one who leaves their mate alone
-        free = np.flatnonzero(~matched)
-        src = np.concatenate((p[zm], p[~zm], everyone, np.full(len(free), omega)))
-        dst = np.concatenate((mate[z[zm]], np.full(int((~zm).sum()), omega), np.full(n, omega), free))
-        via = np.concatenate((z[zm], z[~zm], np.full(n + len(free), -1)))
-        gain = np.concatenate((w[zm] - mw[z[zm]], w[~zm], np.zeros(n + len(free), np.int64)))
-        wpz = np.concatenate((w[zm], w[~zm], np.zeros(n + len(free), np.int64)))
+        starts = everyone if break_pairs else np.flatnonzero(~matched)
+        src = np.concatenate((p[zm], p[~zm], everyone, np.full(len(starts), omega)))
+        dst = np.concatenate((mate[z[zm]], np.full(int((~zm).sum()), omega), np.full(n, omega), starts))
+        via = np.concatenate(
+            (z[zm], z[~zm], np.full(n, -1), np.where(matched[starts], -2 - mate[starts], -1))
+        )
+        gain = np.concatenate((w[zm] - mw[z[zm]], w[~zm], np.zeros(n, np.int64), -mw[starts]))
+        wpz = np.concatenate((w[zm], w[~zm], np.zeros(n + len(starts), np.int64)))
+        if side is not None:  # members seek on side 0, partners are taken on side 1: no pair used twice
+            seeker = np.ones(n + 1, np.bool_)
+            seeker[:n] = side == 0
+            taken = np.concatenate((side[z[zm]] == 1, side[z[~zm]] == 1, np.ones(n + len(starts), np.bool_)))
+            keep = seeker[src] & taken & (seeker[dst] | (dst == omega))
+            src, dst, via, gain, wpz = src[keep], dst[keep], via[keep], gain[keep], wpz[keep]
         order = np.lexsort((rng.random(len(src)), src))
         src, dst, via, gain, wpz = src[order], dst[order], via[order], gain[order], wpz[order]
         aux = np.where(via >= 0, via, np.where(via <= -2, -2 - via, sink))
@@ -658,23 +679,28 @@ def _cancel_cycles(
             gain[np.isin(_arc_keys(src, via, dst, n), np.array(sorted(banned), np.int64))] = _NEG
         used += len(src)
         first_arc = np.searchsorted(src, np.arange(n + 2))
-        dist = np.full(n + 2, _NEG, np.int64)
-        pred = np.full(n + 2, -1, np.int64)
+        seeds = np.append(np.flatnonzero(best_option > mw), omega)
         frozen = np.zeros(n + 2, np.bool_)
-        active = np.append(np.flatnonzero(best_option > mw), omega)
-        dist[active] = 0
-        applied = False
-        converged = False
+        applied = restart = converged = False
         since = 0
         while used < budget:
-            if applied:
-                since += 1
-                if since > linger:
-                    break
+            if restart or not since:  # (re)start from the seeds
+                dist = np.full(n + 2, _NEG, np.int64)
+                pred = np.full(n + 2, -1, np.int64)
+                active = seeds[~frozen[seeds]]
+                dist[active] = 0
+                rounds, restart = 0, False
+            since += 1
+            if applied and since > linger:
+                break
+            rounds += 1
+            if rounds > 2 * n + 8:  # no cycle surfaced in as many rounds as a simple path can take
+                converged = True
+                break
             lo, hi = first_arc[active], first_arc[active + 1]
             count = hi - lo
             arcs = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
-            used += len(arcs) + 1
+            used += len(arcs) + _ROUND_COST
             arcs = arcs[(gain[arcs] > _NEG) & ~frozen[aux[arcs]] & ~frozen[dst[arcs]]]
             cand = dist[src[arcs]] + gain[arcs]
             best = dist.copy()
@@ -704,20 +730,26 @@ def _cancel_cycles(
                 cycle = _walk_back(start, pred, src, seen)
                 if not cycle:  # broken by a cycle applied just before
                     continue
-                outcome = _apply_cycle(cycle, src, via, gain, wpz, mate, mw, frozen, n)
-                if isinstance(outcome, int):  # a pair used twice (invalid), stale, or not positive
-                    arc = cycle[-1] if outcome < 0 else outcome
-                    if outcome >= 0:
-                        banned.add(
-                            int(_arc_keys(src[arc : arc + 1], via[arc : arc + 1], dst[arc : arc + 1], n)[0])
-                        )
+                changed, offending = _apply_cycle(cycle, src, via, dst, gain, wpz, mate, mw, frozen, n)
+                if changed:
+                    applied = improved_since_clear = True
+                    frozen[changed] = True
+                    pred[changed] = -1
+                    active = active[~frozen[active]]
+                if (
+                    offending[0] >= 0
+                ):  # brings a member in twice: not an alternating cycle; drop the later arc
+                    arc = offending[0]
+                    banned.add(int(_arc_keys(src[arc], via[arc], dst[arc], n)))
                     gain[arc] = _NEG
                     pred[dst[arc]] = -1
-                else:
-                    applied = improved_since_clear = True
-                    frozen[outcome] = True
-                    pred[outcome] = -1
-                    active = active[~frozen[active]]
+                    restart = True
+                elif not changed:  # stale (someone in it already moved this phase) or not positive
+                    gain[cycle[-1]] = _NEG
+                    pred[dst[cycle[-1]]] = -1
+            if restart and applied:
+                break
+            # else an invalid walk inflated the distances downstream: start again without it
         if applied:
             continue
         if converged and banned and improved_since_clear:
@@ -728,9 +760,9 @@ def _cancel_cycles(
     return used
 
 
-def _arc_keys(src: Ints, via: Ints, dst: Ints, n: int) -> Ints:
-    keys: Ints = (src * (n + 3) + via + 2) * (n + 3) + dst
-    return keys
+def _arc_keys(src: Any, via: Any, dst: Any, n: int) -> Any:
+    """One integer per arc (arrays or scalars), to remember banned arcs across rebuilds."""
+    return (src * (n + 3) + via + 2) * (n + 3) + dst
 
 
 def _walk_back(start: int, pred: Ints, src: Ints, seen: set[int]) -> list[int]:
@@ -755,45 +787,65 @@ def _apply_cycle(
     cycle: list[int],
     src: Ints,
     via: Ints,
+    dst: Ints,
     gain: Ints,
     wpz: Ints,
     mate: Ints,
     mw: Ints,
     frozen: Bools,
     n: int,
-) -> list[int] | int:
-    """Apply an exchange cycle when it is a valid alternating cycle or path with a positive gain; returns
-    the members it changed; else -1 when stale (someone already moved this phase) or not positive, or the
-    arc that makes it invalid (it takes a partner who is already in the cycle)."""
+) -> tuple[list[int], tuple[int, int]]:
+    """Apply an exchange walk when it is a valid alternating cycle, or path from a free member, with a
+    positive gain. A path that turns invalid (it takes a partner already in it, as around an odd cycle)
+    is cut at its best valid prefix, whose last member stays alone. Returns the members changed ([] when
+    nothing was applied) and, when invalid, the two arcs that bring the same member in (else -1, -1)."""
     omega = n
     srcs = [int(src[a]) for a in cycle]
-    if omega in srcs:
+    path = omega in srcs
+    if path:
         k = srcs.index(omega)
         cycle, srcs = cycle[k:] + cycle[:k], srcs[k:] + srcs[:k]
-    if sum(int(gain[a]) for a in cycle) <= 0:
-        return -1
-    members = {s for s in srcs if s != omega}
+    involved = {srcs[0]: cycle[-1]}  # member -> the arc that brought them into the walk
+    left_alone = -1
     new_pairs: list[tuple[int, int, int]] = []
-    involved = set(members)
-    for a, s in zip(cycle, srcs, strict=True):
-        z = int(via[a])
-        if s == omega:
-            if z <= -2:  # the first member leaves their mate alone
-                involved.add(-2 - z)
-            continue
-        if z < 0:  # the last member stays alone
-            continue
-        if z in involved:
-            return a
-        involved.add(z)
-        new_pairs.append((s, z, int(wpz[a])))
-    if any(frozen[x] for x in involved):
-        return -1
-    for x in involved:
+    total, offending = 0, (-1, -1)
+    best_total, best_end = 0, 0  # a prefix of the path: arcs before best_end, then its last member alone
+    for step, (a, s) in enumerate(zip(cycle, srcs, strict=True)):
+        z, d = int(via[a]), int(dst[a])
+        if z <= -2:  # the walk starts with d leaving their partner alone
+            z = left_alone = -2 - z
+        if z >= 0:
+            if z in involved:
+                offending = (a, involved[z])
+                break
+            involved[z] = a
+            if z != left_alone:
+                new_pairs.append((s, z, int(wpz[a])))
+        if step < len(cycle) - 1:
+            if d in involved:
+                offending = (a, involved[d])
+                break
+            involved[d] = a
+        total += int(gain[a])
+        if path and 0 < step < len(cycle) - 1 and total > best_total:
+            best_total, best_end = total, step + 1
+    else:
+        best_total, best_end = total, len(cycle)
+    if best_total <= 0:
+        return [], offending
+    keep = cycle[:best_end]
+    members = {int(src[a]) for a in keep} - {omega}
+    pairs = [p for p in new_pairs if p[0] in members]
+    changed = members | {z for _, z, _ in pairs} | ({left_alone} if left_alone >= 0 else set())
+    if best_end < len(cycle):
+        changed.add(int(dst[keep[-1]]))  # the last one freed stays alone
+    if any(frozen[x] for x in changed):
+        return [], offending
+    for x in changed:
         mate[x], mw[x] = -1, 0
-    for s, z, w in new_pairs:
+    for s, z, w in pairs:
         mate[s], mate[z], mw[s], mw[z] = z, s, w, w
-    return sorted(involved)
+    return sorted(changed), offending
 
 
 def _csr(a: Ints, b: Ints, n: int) -> tuple[Ints, Ints]:
@@ -930,6 +982,7 @@ def _level_augment(
 _DENSE_MAX = 2_000  # up to here every pair is weighed; beyond, bucket-mates are sampled
 _K_DENSE, _K_SAMPLED = 16, 12  # candidate partners kept per member
 _CYCLE_BUDGET = 20_000_000  # arcs relaxed by the cycle search (scaled down beyond _DENSE_MAX)
+_QUIET = 8  # searches on random sides without a gain before giving up
 
 
 def _pair_up(
@@ -948,11 +1001,55 @@ def _pair_up(
     _improve(pool, eu, ev, ew, mate, mw, rng)
     # the cycle search pays off most on small pools (sparse job-alike graphs); on large ones the levels
     # already reach the bound, and one pass over the exchange graph would cost more than the budget
-    budget = _CYCLE_BUDGET * min(1.0, _DENSE_MAX / n)
+    budget = int(_CYCLE_BUDGET * min(1.0, _DENSE_MAX / n))
     if 2 * (len(eu) + n) < budget:
-        _cancel_cycles(n, eu, ev, ew, mate, mw, rng, budget=int(budget))
+        budget -= _cancel_cycles(n, eu, ev, ew, mate, mw, rng, budget=budget, break_pairs=not sampled)
+        quiet = 0
+        tries = 0
+        while quiet < _QUIET and 2 * (len(eu) + n) < budget:
+            tries += 1
+            side = _sides(n, eu, ev, mate, mw, rng) if tries % 2 else None
+            if side is None:
+                side = rng.integers(0, 2, n)
+                paired = np.flatnonzero(mate >= 0)
+                side[paired] = np.where(paired < mate[paired], side[paired], 1 - side[mate[paired]])
+            before = int(mw.sum())
+            budget -= _cancel_cycles(
+                n, eu, ev, ew, mate, mw, rng, budget=budget, break_pairs=not sampled, side=side
+            )
+            quiet = 0 if mw.sum() > before else quiet + 1
     _pair_leftovers(pool, mate, mw, rng)
     return mate, mw, (eu, ev)
+
+
+def _sides(n: int, eu: Ints, ev: Ints, mate: Ints, mw: Ints, rng: np.random.Generator) -> Ints:
+    """Sides for a searched exchange: alternating trees grown (in a random order) from the free members,
+    seekers on side 0 and the partners they would take on side 1; pairs nobody reaches get random sides."""
+    side = np.full(n, -1, np.int64)
+    a = np.concatenate((eu, ev))
+    b = np.concatenate((ev, eu))
+    targets, offsets = _csr(a, b, n)
+    roots = np.flatnonzero(mate < 0)
+    roots = roots[rng.permutation(len(roots))]
+    frontier = roots
+    side[frontier] = 0
+    while len(frontier):
+        arcs = _gather(offsets, frontier)
+        z = targets[arcs]
+        z = z[(side[z] < 0) & (mate[z] >= 0)]
+        z = z[rng.permutation(len(z))]
+        z, _ = _first_of(z)
+        reached = np.zeros(n, np.bool_)
+        reached[z] = True
+        z = z[~reached[mate[z]] | (z < mate[z])]  # both of a pair reached: one is taken, one seeks
+        side[z] = 1
+        frontier = mate[z]
+        side[frontier] = 0
+    left = np.flatnonzero(side < 0)
+    side[left] = rng.integers(0, 2, len(left))
+    paired = left[mate[left] >= 0]
+    side[paired] = np.where(paired < mate[paired], side[paired], 1 - side[mate[paired]])
+    return side
 
 
 def _pair_leftovers(pool: _Pool, mate: Ints, mw: Ints, rng: np.random.Generator) -> None:
