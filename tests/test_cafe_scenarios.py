@@ -131,6 +131,7 @@ async def test_a_full_cafe_from_template_to_harvest(cafe: ConsoleSession, clock:
     harvest = [m for m in cafe.port.in_channel("announcements") if m.text.startswith("🍰 Harvest")]
     assert len(harvest) == 1 and "2 contributions from 2 people" in harvest[0].text
     assert "I will start each meeting with a promise." in harvest[0].text
+    assert "Rotation: 0 pairs of people shared a table more than once." in harvest[0].text
     assert harvest[0].attachment is not None and harvest[0].attachment.filename == "cafe-1-harvest.md"
     markdown = harvest[0].attachment.data.decode()
     assert (

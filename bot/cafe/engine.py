@@ -255,6 +255,17 @@ async def close_round(ctx: Context, session: SessionRecord, round_index: int) ->
         await start_round(ctx, fresh, round_index + 1)
 
 
+def repeated_pairs(seating: list[list[list[str]]], rounds_played: int) -> int:
+    """Table-mates who met again: each pair counts once per extra round they shared a table."""
+    seen: dict[tuple[str, str], int] = {}
+    for tables in seating[:rounds_played]:
+        for table in tables:
+            for i, a in enumerate(sorted(table)):
+                for b in sorted(table)[i + 1 :]:
+                    seen[(a, b)] = seen.get((a, b), 0) + 1
+    return sum(count - 1 for count in seen.values() if count > 1)
+
+
 def harvest_markdown(
     template: Template | None, session: SessionRecord, notes: list[Note], t: Translator
 ) -> str:
@@ -305,6 +316,15 @@ async def harvest(ctx: Context, session: SessionRecord, round_index: int) -> Non
             ]
         )
     ]
+    played = min(round_index + 1, len(template.rounds) if template else 0)
+    repeats = repeated_pairs(session.seating, played)
+    summary.append(
+        t.ngettext(
+            "Rotation: {count} pair of people shared a table more than once.",
+            "Rotation: {count} pairs of people shared a table more than once.",
+            repeats,
+        ).format(count=repeats)
+    )
     takeouts = [n for n in notes if template is not None and n.round_index >= len(template.rounds)]
     if takeouts:
         summary.append(t.gettext("Take-outs:"))

@@ -55,7 +55,7 @@ IntArray = npt.NDArray[np.int64]
 
 MAX_STEPS = 400  # tabu steps at most
 PATIENCE = 100  # stop after this many steps without fewer repeats
-STAY_PATIENCE = 40  # once repeats reach the lower bound: stop after this many steps without fewer stays
+STAY_PATIENCE = 20  # once repeats reach the lower bound: stop after this many steps without fewer stays
 TABU_TENURE = (2, 8)  # steps a reversed move stays forbidden, drawn per move
 
 

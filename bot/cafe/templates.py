@@ -42,7 +42,10 @@ Anything else is an error. ``load_template`` reports every problem of a file at 
 ``TemplateError``, one line each: ``FILE: WHERE: WHAT``, e.g.
 ``my-cafe.toml: [[rounds]] #2 minutes: expected a whole number of minutes from 1 to 60, got 90``
 (rounds and list items are numbered from 1). A file that is not TOML at all, not UTF-8 or unreadable is
-a ``TemplateError`` too; nothing else is ever raised for a bad file.
+a ``TemplateError`` too (a UTF-8 byte-order mark is fine); nothing else is ever raised for a bad file.
+
+Besides the fields every café needs, a ``Template`` view carries the optional ``backpack`` and
+``breakouts`` texts (empty tuples when the file has none).
 """
 
 from __future__ import annotations

@@ -24,64 +24,54 @@ Words = npt.NDArray[np.uint64]
 DAY = 1440  # minutes
 
 
-def _unique(x: Ints) -> Ints:
-    """Sorted distinct values (np.unique's hashing path is slow on large integer arrays)."""
-    x = np.sort(x)
-    keep = np.ones(len(x), np.bool_)
-    keep[1:] = x[1:] != x[:-1]
-    out: Ints = x[keep]
-    return out
-
-
-def _first_of(x: Ints) -> tuple[Ints, Ints]:
-    """Sorted distinct values and, for each, the index of its first occurrence in x."""
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    keep = np.ones(len(xs), np.bool_)
-    keep[1:] = xs[1:] != xs[:-1]
-    return xs[keep], order[keep]
-
-
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """One member in the pool of a round."""
+
     member_id: int
-    roles: frozenset[str]
-    subjects: frozenset[str]
-    programmes: frozenset[str]
-    languages: frozenset[str]
+    roles: frozenset[str]  # catalogue term ids, e.g. "examiner", "workshop-leader"
+    subjects: frozenset[str]  # e.g. "biology", "physics"
+    programmes: frozenset[str]  # "pyp" | "myp" | "dp" | "cp"
+    languages: frozenset[str]  # e.g. "en", "es"; the caller guarantees non-empty
     school: str | None
     region: str | None
-    timezone: str
-    work_start: int = 480
-    work_end: int = 1200
-    max_group: int = 2
-    excluded: frozenset[int] = frozenset()
+    timezone: str  # IANA name; invalid → treated as UTC
+    work_start: int = 480  # minutes after local midnight
+    work_end: int = 1200  # may be < work_start for a window crossing midnight; == work_start: no window
+    max_group: int = 2  # 2..4: the largest group this member accepts
+    excluded: frozenset[int] = frozenset()  # member ids never to be grouped with (hard; applies both ways)
 
 
 @dataclass(frozen=True)
 class MatchSettings:
+    """The hard overlap minimum and the pair weights (integers, so optimum comparisons are exact; keep
+    them >= 0: a pair is always better than being alone)."""
+
     min_overlap_minutes: int = 60
-    role_subject: int = 20
-    role_programme: int = 12
-    role_only: int = 6
-    base: int = 2
-    other_school: int = 2
-    other_region: int = 4
+    role_subject: int = 20  # share a role AND a subject
+    role_programme: int = 12  # share a role and a programme (no shared subject)
+    role_only: int = 6  # share a role only
+    base: int = 2  # no shared role: still better than being alone
+    other_school: int = 2  # bonus when both schools are known and differ
+    other_region: int = 4  # bonus when both regions are known and differ (cross-region learning)
 
 
 class Reason(StrEnum):
-    ALONE = "alone"
-    NO_OVERLAP = "no_overlap"
-    NO_LANGUAGE = "no_language"
-    EXCLUDED = "excluded"
-    RECENT = "recent"
-    ODD_ONE_OUT = "odd_one_out"
+    """Why a member sits out this round (the caller translates these). Computed against the whole pool,
+    the first that applies in this order."""
+
+    ALONE = "alone"  # nobody else in the pool
+    NO_OVERLAP = "no_overlap"  # nobody whose working hours overlap theirs by >= min_overlap_minutes
+    NO_LANGUAGE = "no_language"  # nobody overlapping in time who shares a language
+    EXCLUDED = "excluded"  # only people on an exclusion list (theirs or the other's) were compatible
+    RECENT = "recent"  # everyone compatible (and not excluded) was met in the recent rounds
+    ODD_ONE_OUT = "odd_one_out"  # compatible people exist but all are in groups that cannot take them
 
 
 @dataclass(frozen=True)
 class Group:
-    member_ids: tuple[int, ...]
-    weight: int
+    member_ids: tuple[int, ...]  # sorted ascending
+    weight: int  # sum of pair weights over all pairs in the group
 
 
 @dataclass(frozen=True)
@@ -92,12 +82,13 @@ class Unmatched:
 
 @dataclass(frozen=True)
 class MatchResult:
-    groups: tuple[Group, ...]
-    unmatched: tuple[Unmatched, ...]
-    pairing_weight: int = 0
+    groups: tuple[Group, ...]  # sorted by member ids
+    unmatched: tuple[Unmatched, ...]  # sorted by member id
+    pairing_weight: int = 0  # total weight of the pairs of step 1, before merges and joins
 
     @property
     def pair_weight_total(self) -> int:
+        """Sum of group weights (pairs inside groups of three and four included)."""
         return sum(g.weight for g in self.groups)
 
 
@@ -194,6 +185,24 @@ def pair_weight(
 
 
 # --- the pool as columns ---------------------------------------------------------------------------------
+
+
+def _unique(x: Ints) -> Ints:
+    """Sorted distinct values (np.unique's hashing path is slow on large integer arrays)."""
+    x = np.sort(x)
+    keep = np.ones(len(x), np.bool_)
+    keep[1:] = x[1:] != x[:-1]
+    out: Ints = x[keep]
+    return out
+
+
+def _first_of(x: Ints) -> tuple[Ints, Ints]:
+    """Sorted distinct values and, for each, the index of its first occurrence in x."""
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    keep = np.ones(len(xs), np.bool_)
+    keep[1:] = xs[1:] != xs[:-1]
+    return xs[keep], order[keep]
 
 
 class _Vocabulary:
@@ -979,10 +988,11 @@ def _level_augment(
 
 # --- the whole pairing -----------------------------------------------------------------------------------
 
-_DENSE_MAX = 2_000  # up to here every pair is weighed; beyond, bucket-mates are sampled
+_DENSE_MAX = 1_000  # up to here every pair is weighed; beyond, bucket-mates are sampled
 _K_DENSE, _K_SAMPLED = 16, 12  # candidate partners kept per member
 _CYCLE_BUDGET = 20_000_000  # arcs relaxed by the cycle search (scaled down beyond _DENSE_MAX)
 _QUIET = 8  # searches on random sides without a gain before giving up
+_SIDED_MAX = 300  # pools up to this size also get those searches
 
 
 def _pair_up(
@@ -1001,12 +1011,12 @@ def _pair_up(
     _improve(pool, eu, ev, ew, mate, mw, rng)
     # the cycle search pays off most on small pools (sparse job-alike graphs); on large ones the levels
     # already reach the bound, and one pass over the exchange graph would cost more than the budget
-    budget = int(_CYCLE_BUDGET * min(1.0, _DENSE_MAX / n))
+    budget = int(_CYCLE_BUDGET * min(1.0, _DENSE_MAX / n) ** 2)
     if 2 * (len(eu) + n) < budget:
         budget -= _cancel_cycles(n, eu, ev, ew, mate, mw, rng, budget=budget, break_pairs=not sampled)
         quiet = 0
         tries = 0
-        while quiet < _QUIET and 2 * (len(eu) + n) < budget:
+        while n <= _SIDED_MAX and quiet < _QUIET and 2 * (len(eu) + n) < budget:
             tries += 1
             side = _sides(n, eu, ev, mate, mw, rng) if tries % 2 else None
             if side is None:
