@@ -37,6 +37,8 @@ bench: $(STAMP)          ## speed figures, printed as tables (never part of the 
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.qa_search
 	$(BIN)/python -m bench.ask
+	$(BIN)/python -m bench.meetups
+	$(BIN)/python -m bench.reminders
 
 messages: $(STAMP)       ## refresh the translation template and catalogs after changing strings
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 --no-location --sort-output \
