@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.clock import Clock
 from bot.config import Config
@@ -71,6 +71,7 @@ class Services:
     cafes: CafeRepository
     finder: QuestionFinder = field(default_factory=NoSearch)
     ports: dict[str, ChatPort] = field(default_factory=dict)
+    batches: dict[str, Any] = field(default_factory=dict)  # per-process micro-batchers (bot/batching.py)
 
 
 @dataclass(frozen=True)

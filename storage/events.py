@@ -7,6 +7,7 @@ attached to it when an admin moves it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -137,6 +138,42 @@ class EventRepository:
                 (await session.execute(select(EventChange).where(EventChange.event_id == event_id))).scalars()
             )
             return _record(row, changes)
+
+    async def get_many(self, event_ids: Sequence[int]) -> dict[int, EventRecord]:
+        """Several events with their changes, in two queries."""
+        ids = sorted(set(event_ids))
+        if not ids:
+            return {}
+        async with self._db.sessions() as session:
+            rows = list(
+                (await session.execute(select(CalendarEvent).where(CalendarEvent.id.in_(ids)))).scalars()
+            )
+            changes: dict[int, list[EventChange]] = {}
+            found = await session.execute(select(EventChange).where(EventChange.event_id.in_(ids)))
+            for change in found.scalars():
+                changes.setdefault(change.event_id, []).append(change)
+            return {r.id: _record(r, changes.get(r.id, [])) for r in rows}
+
+    async def going_many(
+        self, occurrences: Sequence[tuple[int, datetime]]
+    ) -> dict[tuple[int, datetime], list[Rsvp]]:
+        """Everyone going, for several (event, occurrence) at once."""
+        wanted = set(occurrences)
+        out: dict[tuple[int, datetime], list[Rsvp]] = {o: [] for o in wanted}
+        if not wanted:
+            return out
+        async with self._db.sessions() as session:
+            rows = await session.execute(
+                select(EventRsvp)
+                .where(EventRsvp.event_id.in_(sorted({e for e, _ in wanted})), EventRsvp.status == "going")
+                .order_by(EventRsvp.answered_at)
+            )
+            for r in rows.scalars():
+                if (r.event_id, r.original) in wanted:
+                    out[(r.event_id, r.original)].append(
+                        Rsvp(r.event_id, r.original, r.platform, r.user_id, r.status, r.locale)
+                    )
+        return out
 
     async def active(self, platform: str | None = None, channel: str | None = None) -> list[EventRecord]:
         """Events not cancelled as a whole, with their occurrence changes."""

@@ -11,12 +11,14 @@ than `grace_minutes` behind (else it is skipped and logged), and marks itself "(
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
+from bot.batching import MicroBatch
 from bot.calendar.recurrence import Occurrence, Series, occurrences
 from bot.context import Context
-from bot.delivery import deliver_once
 from bot.i18n import Translator
 from bot.safety import clip
 from storage.events import EventRecord
@@ -109,56 +111,84 @@ def when_text(ctx: Context, t: Translator, event: EventRecord, start: datetime) 
     return ctx.port.time_token(start, t.datetime_in(start, event.timezone))
 
 
-def _current(event: EventRecord, original: datetime) -> Occurrence | None:
-    window = occurrences(
-        series_of(event), original - timedelta(days=400), original + timedelta(days=400), limit=5000
-    )
+def _current(event: EventRecord, original: datetime, planned_start: datetime) -> Occurrence | None:
+    """The occurrence `original` if it still starts at `planned_start` (not cancelled, not moved)."""
+    window = occurrences(series_of(event), planned_start, planned_start + timedelta(minutes=1), limit=50)
     return next((o for o in window if o.original == original), None)
 
 
+Item = tuple[Context, dict[str, Any], datetime]
+
+
 async def run_reminder(ctx: Context, payload: dict[str, Any], scheduled_for: datetime) -> None:
-    event = await ctx.services.events.get(int(payload["event_id"]))
-    original = datetime.fromisoformat(str(payload["original"]))
-    planned_start = datetime.fromisoformat(str(payload["start"]))
-    minutes = int(payload["minutes"])
-    if event is None or event.cancelled_at is not None:
-        return
-    occurrence = _current(event, original)
-    if occurrence is None or occurrence.start != planned_start:
-        return  # cancelled or moved since: the move planned its own reminders
-    now = ctx.clock.now()
-    behind = now - scheduled_for
-    settings = ctx.config.events
-    if behind > timedelta(minutes=settings.grace_minutes):
-        log.warning(
-            "reminder %s skipped: %s behind its time (grace %d min)",
-            reminder_key(event.id, original, minutes),
-            behind,
-            settings.grace_minutes,
-        )
-        return
-    late = behind > timedelta(seconds=settings.late_after_seconds)
-    key = f"{reminder_key(event.id, original, minutes)}:{planned_start.strftime(STAMP)}"
-    community = ctx.community
-    text = reminder_text(ctx, community, event, occurrence, minutes, late=late)
+    """One due reminder; reminders due together are sent as one batch (see bot/batching.py)."""
+    batch = ctx.services.batches.get(REMIND)
+    if batch is None:
+        batch = ctx.services.batches[REMIND] = MicroBatch(run_reminders)
+    await batch.submit((ctx, payload, scheduled_for))
 
-    async def to_channel() -> None:
-        await ctx.port.post(event.channel, text)
 
-    await deliver_once(ctx, f"{key}:channel", REMIND, to_channel)
-    for rsvp in await ctx.services.events.rsvps(event.id, original, "going"):
-        if rsvp.platform != event.platform:
+async def run_reminders(items: Sequence[Item]) -> list[BaseException | None]:
+    """Due reminders in a few round trips: one read of the events, one of those going, one claim of
+    every delivery key, the sends, one mark. A failed channel post fails (and so retries) only its own
+    reminder; a failed DM is logged and its key released."""
+    services = items[0][0].services
+    now = services.clock.now()
+    outcomes: list[BaseException | None] = [None] * len(items)
+    events = await services.events.get_many([int(payload["event_id"]) for _, payload, _ in items])
+    due: list[tuple[int, Context, EventRecord, Occurrence, int, bool, str]] = []
+    for index, (ctx, payload, scheduled_for) in enumerate(items):
+        event = events.get(int(payload["event_id"]))
+        original = datetime.fromisoformat(str(payload["original"]))
+        planned_start = datetime.fromisoformat(str(payload["start"]))
+        minutes = int(payload["minutes"])
+        if event is None or event.cancelled_at is not None:
             continue
-        t = Translator(rsvp.locale)
-        personal = reminder_text(ctx, t, event, occurrence, minutes, late=late, going=True)
-
-        async def to_person(user_id: str = rsvp.user_id, personal: str = personal) -> None:
-            await ctx.port.dm(user_id, personal)
-
+        occurrence = _current(event, original, planned_start)
+        if occurrence is None:
+            continue  # cancelled or moved since: the move planned its own reminders
+        behind = ctx.clock.now() - scheduled_for
+        settings = ctx.config.events
+        if behind > timedelta(minutes=settings.grace_minutes):
+            log.warning(
+                "reminder %s skipped: %s behind its time (grace %d min)",
+                reminder_key(event.id, original, minutes),
+                behind,
+                settings.grace_minutes,
+            )
+            continue
+        late = behind > timedelta(seconds=settings.late_after_seconds)
+        key = f"{reminder_key(event.id, original, minutes)}:{planned_start.strftime(STAMP)}"
+        due.append((index, ctx, event, occurrence, minutes, late, key))
+    going = await services.events.going_many([(event.id, occ.original) for _, _, event, occ, _, _, _ in due])
+    sends: list[tuple[str, int, Callable[[], Awaitable[Any]]]] = []
+    for index, ctx, event, occurrence, minutes, late, key in due:
+        text = reminder_text(ctx, ctx.community, event, occurrence, minutes, late=late)
+        sends.append((f"{key}:channel", index, partial(ctx.port.post, event.channel, text)))
+        for rsvp in going[(event.id, occurrence.original)]:
+            if rsvp.platform != event.platform:
+                continue
+            personal = reminder_text(
+                ctx, Translator(rsvp.locale), event, occurrence, minutes, late=late, going=True
+            )
+            sends.append((f"{key}:dm:{rsvp.user_id}", -1, partial(ctx.port.dm, rsvp.user_id, personal)))
+    claimed = await services.deliveries.claim_many([key for key, _, _ in sends], REMIND, now)
+    sent: list[str] = []
+    for key, index, send in sends:
+        if key not in claimed:
+            continue  # sent before (a replay, another leader)
         try:
-            await deliver_once(ctx, f"{key}:dm:{rsvp.user_id}", REMIND, to_person)
-        except Exception:  # one closed DM must not stop the others (the ledger released the key)
-            log.exception("reminder DM to %s failed", rsvp.user_id)
+            await send()
+        except Exception as exc:
+            await services.deliveries.release(key)
+            if index >= 0:
+                outcomes[index] = exc  # the channel post: retry this reminder
+            else:
+                log.exception("reminder DM %s failed", key)
+            continue
+        sent.append(key)
+    await services.deliveries.mark_sent_many(sent, services.clock.now())
+    return outcomes
 
 
 def reminder_text(
