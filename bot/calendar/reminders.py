@@ -124,7 +124,7 @@ async def run_reminder(ctx: Context, payload: dict[str, Any], scheduled_for: dat
     """One due reminder; reminders due together are sent as one batch (see bot/batching.py)."""
     batch = ctx.services.batches.get(REMIND)
     if batch is None:
-        batch = ctx.services.batches[REMIND] = MicroBatch(run_reminders)
+        batch = ctx.services.batches[REMIND] = MicroBatch(run_reminders, limit=2000)
     await batch.submit((ctx, payload, scheduled_for))
 
 
@@ -172,6 +172,7 @@ async def run_reminders(items: Sequence[Item]) -> list[BaseException | None]:
                 ctx, Translator(rsvp.locale), event, occurrence, minutes, late=late, going=True
             )
             sends.append((f"{key}:dm:{rsvp.user_id}", -1, partial(ctx.port.dm, rsvp.user_id, personal)))
+    sends.sort(key=lambda send: send[1] < 0)  # every channel post first, then the DMs
     claimed = await services.deliveries.claim_many([key for key, _, _ in sends], REMIND, now)
     sent: list[str] = []
     for key, index, send in sends:
