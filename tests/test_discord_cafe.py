@@ -9,13 +9,11 @@ from typing import Any
 
 import pytest
 
-from adapters.discord.adapter import DiscordAdapter
-from adapters.runtime import Runtime, build_runtime
+from adapters.runtime import Runtime
 from bot.clock import ManualClock
 from bot.scheduling import ManualScheduler
-from tests.conftest import make_config
-from tests.fakes.discord_server import ANNOUNCEMENTS_CHANNEL_ID, GUILD_ID, FakeDiscord
-from tests.test_discord_e2e import restored_endpoints
+from tests.fakes.discord_server import ANNOUNCEMENTS_CHANNEL_ID, FakeDiscord
+from tests.worlds import discord_world
 
 PEOPLE = [9001, 9002, 9003, 9004]
 BOSS = 9010
@@ -44,25 +42,13 @@ class World:
 
 @pytest.fixture
 async def world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[World]:
-    async with FakeDiscord() as fake:
-        for user in [*PEOPLE, BOSS]:
-            fake.add_user(user, f"user{user}")
-        config = make_config(
-            sqlite_url,
-            discord={"enabled": True, "token": "fake-bot-token", "guild_ids": [GUILD_ID],
-                     "api_base_url": fake.api_base_url, "gateway_url": fake.gateway_url,
-                     "channels": {"announcements": ANNOUNCEMENTS_CHANNEL_ID}},
-            admins={"discord": [str(BOSS)]},
-        )  # fmt: skip
-        runtime = await build_runtime(config, clock=clock, scheduler=ManualScheduler())
-        with restored_endpoints():
-            adapter = DiscordAdapter(runtime, guild_ready_timeout=0.05)
-            await adapter.start(ready_within=10)
-            try:
-                yield World(fake, runtime)
-            finally:
-                await adapter.close()
-                await runtime.close()
+    users = {user: f"user{user}" for user in [*PEOPLE, BOSS]}
+    channels = {"announcements": ANNOUNCEMENTS_CHANNEL_ID}
+    async with discord_world(sqlite_url, clock, users=users, channels=channels, admins=[BOSS]) as (
+        fake,
+        runtime,
+    ):
+        yield World(fake, runtime)
 
 
 async def test_a_cafe_on_discord(world: World, clock: ManualClock) -> None:

@@ -11,14 +11,12 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
-from adapters.discord.adapter import DiscordAdapter
-from adapters.runtime import Runtime, build_runtime
+from adapters.runtime import Runtime
 from bot.clock import ManualClock
 from bot.scheduling import ManualScheduler
-from tests.conftest import make_config
-from tests.fakes.discord_server import ANNOUNCEMENTS_CHANNEL_ID, GUILD_ID, FakeDiscord
+from tests.fakes.discord_server import ANNOUNCEMENTS_CHANNEL_ID, FakeDiscord
 from tests.meetup_people import WEDNESDAY_ROUND, pool
-from tests.test_discord_e2e import restored_endpoints
+from tests.worlds import discord_world
 
 IDS = {"ana": 7001, "ben": 7002, "chloe": 7003, "dev": 7004, "eve": 7005, "zoe": 7006}
 BOSS = 7010
@@ -53,29 +51,16 @@ class World:
 
 @pytest.fixture
 async def world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[World]:
-    async with FakeDiscord() as fake:
-        for key, user in IDS.items():
-            fake.add_user(user, key)
-        fake.add_user(BOSS, "boss")
-        config = make_config(
-            sqlite_url,
-            discord={"enabled": True, "token": "fake-bot-token", "guild_ids": [GUILD_ID],
-                     "api_base_url": fake.api_base_url, "gateway_url": fake.gateway_url,
-                     "channels": {"announcements": ANNOUNCEMENTS_CHANNEL_ID}},
-            admins={"discord": [str(BOSS)]},
-        )  # fmt: skip
-        runtime = await build_runtime(config, clock=clock, scheduler=ManualScheduler())
+    users = {**{v: k for k, v in IDS.items()}, BOSS: "boss"}
+    channels = {"announcements": ANNOUNCEMENTS_CHANNEL_ID}
+    async with discord_world(sqlite_url, clock, users=users, channels=channels, admins=[BOSS]) as (
+        fake,
+        runtime,
+    ):
         await runtime.services.members.upsert_many(
             pool("discord", {k: str(v) for k, v in IDS.items()}), clock.now()
         )
-        with restored_endpoints():
-            adapter = DiscordAdapter(runtime, guild_ready_timeout=0.05)
-            await adapter.start(ready_within=10)
-            try:
-                yield World(fake, runtime)
-            finally:
-                await adapter.close()
-                await runtime.close()
+        yield World(fake, runtime)
 
 
 async def test_meetups_is_a_group_with_typed_options(world: World) -> None:

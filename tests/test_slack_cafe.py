@@ -12,13 +12,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.runtime import Runtime, build_runtime
-from adapters.slack.adapter import EVENTS_PATH, SlackAdapter
+from adapters.runtime import Runtime
 from bot.clock import ManualClock
 from bot.scheduling import ManualScheduler
-from tests.conftest import make_config
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.slack_signing import block_action_body, event_body, sign, slash_command_body
+from tests.worlds import slack_world
 
 SECRET = "cafe-secret"
 PEOPLE = ["UANA", "UBEN", "UCHLOE", "UDEV"]
@@ -81,28 +80,12 @@ class World:
 
 @pytest.fixture
 async def world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[World]:
-    async with FakeSlackAPI() as fake:
-        for user in [*PEOPLE, "UBOSS"]:
-            fake.add_user(user, user.lower(), tz="Europe/London", locale="en-GB")
-        config = make_config(
-            sqlite_url,
-            slack={
-                "enabled": True,
-                "mode": "http",
-                "bot_token": "xoxb-t",
-                "signing_secret": SECRET,
-                "api_base_url": fake.base_url,
-                "channels": {"announcements": "CANN"},
-            },
-            admins={"slack": ["UBOSS"]},
-        )
-        runtime = await build_runtime(config, clock=clock, scheduler=ManualScheduler())
-        adapter = SlackAdapter(runtime)
-        runner, port = await adapter.start_http("127.0.0.1", 0)
-        async with aiohttp.ClientSession() as http:
-            yield World(fake, runtime, f"http://127.0.0.1:{port}{EVENTS_PATH}", http)
-        await runner.cleanup()
-        await runtime.close()
+    users = {u: "en-GB" for u in [*PEOPLE, "UBOSS"]}
+    started = slack_world(
+        sqlite_url, clock, secret=SECRET, users=users, channels={"announcements": "CANN"}, admins=["UBOSS"]
+    )
+    async with started as (fake, runtime, url, http):
+        yield World(fake, runtime, url, http)
 
 
 async def test_a_cafe_on_slack(world: World, clock: ManualClock) -> None:

@@ -14,13 +14,13 @@ import aiohttp
 import pytest
 from icalendar import Calendar
 
-from adapters.runtime import Runtime, build_runtime
-from adapters.slack.adapter import EVENTS_PATH, SlackAdapter
+from adapters.runtime import Runtime
+from adapters.slack.adapter import EVENTS_PATH
 from bot.clock import ManualClock
 from bot.scheduling import ManualScheduler
-from tests.conftest import make_config
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.slack_signing import block_action_body, sign, slash_command_body, view_submission_body
+from tests.worlds import slack_world
 
 SECRET = "events-secret"
 START = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
@@ -70,28 +70,12 @@ class World:
 
 @pytest.fixture
 async def world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[World]:
-    async with FakeSlackAPI() as fake:
-        fake.add_user("UANA", "ana", tz="Europe/Madrid", locale="en-US")
-        fake.add_user("UBOSS", "boss", tz="Europe/London", locale="en-GB")
-        config = make_config(
-            sqlite_url,
-            slack={
-                "enabled": True,
-                "mode": "http",
-                "bot_token": "xoxb-t",
-                "signing_secret": SECRET,
-                "api_base_url": fake.base_url,
-                "channels": {"announcements": "CANN"},
-            },
-            admins={"slack": ["UBOSS"]},
-        )
-        runtime = await build_runtime(config, clock=clock, scheduler=ManualScheduler())
-        adapter = SlackAdapter(runtime)
-        runner, port = await adapter.start_http("127.0.0.1", 0)
-        async with aiohttp.ClientSession() as http:
-            yield World(fake, runtime, f"http://127.0.0.1:{port}", http)
-        await runner.cleanup()
-        await runtime.close()
+    users = {"UANA": "en-US", "UBOSS": "en-GB"}
+    started = slack_world(
+        sqlite_url, clock, secret=SECRET, users=users, channels={"announcements": "CANN"}, admins=["UBOSS"]
+    )
+    async with started as (fake, runtime, url, http):
+        yield World(fake, runtime, url.removesuffix(EVENTS_PATH), http)
 
 
 async def test_create_list_rsvp_remind_and_feed_on_slack(world: World, clock: ManualClock) -> None:

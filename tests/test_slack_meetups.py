@@ -13,14 +13,13 @@ import aiohttp
 import pytest
 from icalendar import Calendar
 
-from adapters.runtime import Runtime, build_runtime
-from adapters.slack.adapter import EVENTS_PATH, SlackAdapter
+from adapters.runtime import Runtime
 from bot.clock import ManualClock
 from bot.scheduling import ManualScheduler
-from tests.conftest import make_config
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.slack_signing import block_action_body, sign, slash_command_body
 from tests.meetup_people import WEDNESDAY_ROUND, pool
+from tests.worlds import slack_world
 
 SECRET = "meetup-secret"
 IDS = {"ana": "UANA", "ben": "UBEN", "chloe": "UCHLOE", "dev": "UDEV", "eve": "UEVE", "zoe": "UZOE"}
@@ -74,24 +73,13 @@ class World:
 
 @pytest.fixture
 async def world(sqlite_url: str, clock: ManualClock) -> AsyncIterator[World]:
-    async with FakeSlackAPI() as fake:
-        for key, user in IDS.items():
-            fake.add_user(user, key, tz="Europe/London", locale="en-GB")
-        fake.add_user("UBOSS", "boss", tz="Europe/London", locale="en-GB")
-        config = make_config(
-            sqlite_url,
-            slack={"enabled": True, "mode": "http", "bot_token": "xoxb-t", "signing_secret": SECRET,
-                   "api_base_url": fake.base_url, "channels": {"announcements": "CANN"}},
-            admins={"slack": ["UBOSS"]},
-        )  # fmt: skip
-        runtime = await build_runtime(config, clock=clock, scheduler=ManualScheduler())
+    users = {**{u: "en-GB" for u in IDS.values()}, "UBOSS": "en-GB"}
+    started = slack_world(
+        sqlite_url, clock, secret=SECRET, users=users, channels={"announcements": "CANN"}, admins=["UBOSS"]
+    )
+    async with started as (fake, runtime, url, http):
         await runtime.services.members.upsert_many(pool("slack", IDS), clock.now())
-        adapter = SlackAdapter(runtime)
-        runner, port = await adapter.start_http("127.0.0.1", 0)
-        async with aiohttp.ClientSession() as http:
-            yield World(fake, runtime, f"http://127.0.0.1:{port}{EVENTS_PATH}", http)
-        await runner.cleanup()
-        await runtime.close()
+        yield World(fake, runtime, url, http)
 
 
 async def test_a_round_on_slack_opens_group_dms_with_intro_ics_and_follow_up_buttons(
