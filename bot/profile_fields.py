@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -46,17 +46,20 @@ class Changes:
     errors: dict[str, str]
 
 
-def split_fields(text: str) -> tuple[dict[str, str], list[str]]:
+def split_fields(
+    text: str, keys: Mapping[str, str] = KEYS, key_pattern: re.Pattern[str] = _KEY_RE
+) -> tuple[dict[str, str], list[str]]:
     """`subject=Biology school=Colegio del Sur role="workshop leader"` → {key: value}; words after a
-    value continue it, so quotes are optional. Returns the fields and any unknown keys."""
+    value continue it, so quotes are optional. `keys` maps what people type to canonical names (the
+    profile's by default; event fields pass their own). Returns the fields and any unknown keys."""
     fields: dict[str, str] = {}
     unknown: list[str] = []
-    matches = list(_KEY_RE.finditer(text))
+    matches = list(key_pattern.finditer(text))
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         key = match.group(1).lower()
         value = text[match.end() : end].strip().strip('"').strip("'").strip()
-        canonical = KEYS.get(key)
+        canonical = keys.get(key)
         if canonical is None:
             unknown.append(key)
         else:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from bot.calendar.recurrence import ParseError, Series, parse_dates, parse_repeat, parse_start
 from bot.i18n import Translator
+from bot.profile_fields import split_fields as split_key_values
 
 KEYS = {
     "title": "title", "titre": "title", "titulo": "title", "título": "title", "name": "title",
@@ -53,20 +54,8 @@ class EventDraft:
 
 
 def split_fields(text: str) -> tuple[dict[str, str], list[str]]:
-    """`title=Chat start=…` → {canonical key: value}; quotes optional. Also returns unknown keys."""
-    fields: dict[str, str] = {}
-    unknown: list[str] = []
-    matches = list(_KEY_RE.finditer(text))
-    for i, match in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        key = match.group(1).lower()
-        value = text[match.end() : end].strip().strip('"').strip("'").strip()
-        canonical = KEYS.get(key)
-        if canonical is None:
-            unknown.append(key)
-        else:
-            fields[canonical] = value
-    return fields, unknown
+    """`title=Chat start=…` → {canonical key: value}; keys may carry accents (`durée=`)."""
+    return split_key_values(text, KEYS, _KEY_RE)
 
 
 def parse_duration(text: str) -> int | None:

@@ -111,9 +111,11 @@ def when_text(ctx: Context, t: Translator, event: EventRecord, start: datetime) 
     return ctx.port.time_token(start, t.datetime_in(start, event.timezone))
 
 
-def _current(event: EventRecord, original: datetime, planned_start: datetime) -> Occurrence | None:
-    """The occurrence `original` if it still starts at `planned_start` (not cancelled, not moved)."""
-    window = occurrences(series_of(event), planned_start, planned_start + timedelta(minutes=1), limit=50)
+def occurrence_at(event: EventRecord, original: datetime, start: datetime | None = None) -> Occurrence | None:
+    """The occurrence whose identity is `original`, if it exists and starts at `start` (by default
+    where it is now: moved or not). Looks only at that minute, not the whole series."""
+    start = start or event.moved.get(original, original)
+    window = occurrences(series_of(event), start, start + timedelta(minutes=1), limit=50)
     return next((o for o in window if o.original == original), None)
 
 
@@ -144,7 +146,7 @@ async def run_reminders(items: Sequence[Item]) -> list[BaseException | None]:
         minutes = int(payload["minutes"])
         if event is None or event.cancelled_at is not None:
             continue
-        occurrence = _current(event, original, planned_start)
+        occurrence = occurrence_at(event, original, planned_start)
         if occurrence is None:
             continue  # cancelled or moved since: the move planned its own reminders
         behind = ctx.clock.now() - scheduled_for

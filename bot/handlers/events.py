@@ -13,7 +13,7 @@ from typing import Any
 from bot.calendar.fields import EventDraft, check_series, split_fields, validate
 from bot.calendar.ical import CalendarEntry, calendar_bytes
 from bot.calendar.recurrence import Occurrence, ParseError, occurrences, parse_start
-from bot.calendar.reminders import before_text, plan_event, series_of, unplan, when_text
+from bot.calendar.reminders import before_text, occurrence_at, plan_event, series_of, unplan, when_text
 from bot.commands import SUBCOMMAND, ActionSpec, CommandSpec, FormSpec, OptionSpec, OptionType, SubcommandSpec
 from bot.context import Context, UserError
 from bot.events import Actor, ButtonEvent, CommandEvent, FormSubmitEvent
@@ -93,7 +93,7 @@ async def _mine(event: CommandEvent, ctx: Context) -> Reply:
     lines: list[tuple[datetime, str]] = []
     for rsvp in mine:
         record = await ctx.services.events.get(rsvp.event_id)
-        occurrence = _occurrence(record, rsvp.original) if record and record.cancelled_at is None else None
+        occurrence = occurrence_at(record, rsvp.original) if record and record.cancelled_at is None else None
         if record is None or occurrence is None or occurrence.end < now:
             continue
         status = t.gettext(STATUSES[rsvp.status])
@@ -106,13 +106,6 @@ async def _mine(event: CommandEvent, ctx: Context) -> Reply:
     return Reply("\n".join([t.gettext("Your events:"), *(text for _, text in sorted(lines))]))
 
 
-def _occurrence(record: EventRecord, original: datetime) -> Occurrence | None:
-    window = occurrences(
-        series_of(record), original - timedelta(days=400), original + timedelta(days=400), limit=5000
-    )
-    return next((o for o in window if o.original == original), None)
-
-
 async def handle_rsvp(event: ButtonEvent, ctx: Context) -> Reply:
     t = ctx.t
     parts = event.value.split(":")
@@ -120,7 +113,7 @@ async def handle_rsvp(event: ButtonEvent, ctx: Context) -> Reply:
         return Reply(t.gettext("This button is no longer active. Please run the command again."))
     record = await ctx.services.events.get(int(parts[0]))
     original = datetime.fromtimestamp(int(parts[1]), tz=ctx.clock.now().tzinfo)
-    occurrence = _occurrence(record, original) if record and record.cancelled_at is None else None
+    occurrence = occurrence_at(record, original) if record and record.cancelled_at is None else None
     if record is None or occurrence is None:
         return Reply(t.gettext("That meeting was cancelled or changed; /events shows what is coming."))
     status = parts[2]
