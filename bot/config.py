@@ -61,6 +61,8 @@ class DiscordSettings:
     guild_ids: tuple[int, ...] = ()
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg/"
+    shard_count: int = 0  # 0: one connection, no sharding; n: the bot runs as n shards in all
+    shard_ids: tuple[int, ...] = ()  # the shards this process holds (empty: all of them)
     channels: dict[str, int] = field(default_factory=dict)
 
 
@@ -99,6 +101,20 @@ class CafeSettings:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    instance_name: str = ""  # how this process names itself in logs and metrics (default host:pid)
+    leader_lock_id: int = 0x1BE_B07  # the PostgreSQL advisory lock key the scheduler leader holds
+    leader_poll_seconds: float = 1.0  # how often a follower tries to take over (and the leader checks in)
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    enabled: bool = False  # its own HTTP server; Slack's HTTP mode always serves /healthz and /metrics
+    host: str = "127.0.0.1"
+    port: int = 9100
+
+
+@dataclass(frozen=True)
 class ConsoleSettings:
     user_id: str = "you"
     display_name: str = "You"
@@ -117,6 +133,8 @@ class Config:
     meetups: MeetupSettings = field(default_factory=MeetupSettings)
     events: EventSettings = field(default_factory=EventSettings)
     cafe: CafeSettings = field(default_factory=CafeSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     admins: dict[str, tuple[str, ...]] = field(default_factory=dict)
     schools: dict[str, int] = field(default_factory=dict)  # school name -> staff head-count
@@ -200,6 +218,19 @@ def _guild_ids(v: Any) -> str | None:
     return None if ok else f"expected a list of numeric guild ids, got {v!r}"
 
 
+def _shard_ids(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v)
+    return None if ok else f"expected a list of shard numbers (0, 1, ...), got {v!r}"
+
+
+def _seconds(lo: float, hi: float) -> Check:
+    def check(v: Any) -> str | None:
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and lo <= v <= hi
+        return None if ok else f"expected a number of seconds from {lo} to {hi}, got {v!r}"
+
+    return check
+
+
 SCHEMA: dict[str, dict[str, Check]] = {
     "bot": {
         "default_locale": _locale,
@@ -224,6 +255,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "guild_ids": _guild_ids,
         "api_base_url": _url("http", "https"),
         "gateway_url": _url("ws", "wss"),
+        "shard_count": _int_range(0, 1000),
+        "shard_ids": _shard_ids,
         "channels": lambda v: None,
     },
     "qa": {
@@ -249,6 +282,12 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "list_days": _int_range(1, 730),
     },
     "cafe": {"templates_dir": _is_str, "reminder_minutes": _int_range(1, 24 * 60)},
+    "cluster": {
+        "instance_name": _is_str,
+        "leader_lock_id": _int_range(-(2**63), 2**63 - 1),
+        "leader_poll_seconds": _seconds(0.05, 60),
+    },
+    "health": {"enabled": _is_bool, "host": _is_str, "port": _int_range(1, 65535)},
     "console": {"user_id": _is_str, "display_name": _is_str, "locale": _locale, "timezone": _timezone},
     "admins": {"slack": _id_list, "discord": _id_list, "console": _id_list},
     "schools": {},  # free keys: school name = staff count, checked below
@@ -327,6 +366,8 @@ def build_config(raw: dict[str, Any], *, source: str, env: Mapping[str, str]) ->
     discord_section = dict(sections["discord"])
     if "guild_ids" in discord_section:
         discord_section["guild_ids"] = tuple(discord_section["guild_ids"])
+    if "shard_ids" in discord_section:
+        discord_section["shard_ids"] = tuple(discord_section["shard_ids"])
     return Config(
         source=source,
         bot=BotSettings(**sections["bot"]),
@@ -337,6 +378,8 @@ def build_config(raw: dict[str, Any], *, source: str, env: Mapping[str, str]) ->
         meetups=MeetupSettings(**sections["meetups"]),
         events=_events(sections["events"]),
         cafe=CafeSettings(**sections["cafe"]),
+        cluster=ClusterSettings(**sections["cluster"]),
+        health=HealthSettings(**sections["health"]),
         console=ConsoleSettings(**sections["console"]),
         admins={k: tuple(str(x) for x in v) for k, v in sections["admins"].items()},
         schools={str(k): int(v) for k, v in sections["schools"].items()},
@@ -386,6 +429,12 @@ def _check_enabled(sections: dict[str, dict[str, Any]], source: str, problems: l
     discord = sections["discord"]
     if discord.get("enabled") and not discord.get("token"):
         problems.append(f"{source}: [discord] token: required when Discord is enabled (or set DISCORD_TOKEN)")
+    count, ids = discord.get("shard_count", 0), discord.get("shard_ids", [])
+    if isinstance(ids, list) and ids and isinstance(count, int):
+        if count == 0:
+            problems.append(f"{source}: [discord] shard_ids: needs shard_count (how many shards in all)")
+        elif any(isinstance(i, int) and i >= count for i in ids):
+            problems.append(f"{source}: [discord] shard_ids: every shard number must be below {count}")
 
 
 def _suggest(word: str, known: Mapping[str, Any]) -> str:
