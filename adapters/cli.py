@@ -163,6 +163,10 @@ async def _run(config: Config) -> int:
         from adapters.discord.adapter import DiscordAdapter
 
         services.append(DiscordAdapter(runtime).serve_forever())
+    if config.health.enabled:
+        from adapters.metrics import serve_health
+
+        services.append(serve_health(runtime, config.health.host, config.health.port))
     try:
         await runtime.start_scheduler()
         if not services:

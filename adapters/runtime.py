@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from adapters.metrics import Metrics
 from adapters.scheduler import ApschedulerScheduler
 from bot.clock import Clock, SystemClock
 from bot.commands import all_commands
@@ -18,6 +19,7 @@ from storage.cafes import CafeRepository
 from storage.db import Database
 from storage.deliveries import DeliveryLedger
 from storage.events import EventRepository
+from storage.lease import Lease
 from storage.meetups import MeetupRepository
 from storage.members import MemberRepository
 from storage.qa_search import QASearch
@@ -34,6 +36,8 @@ class Runtime:
     services: Services
     dispatcher: Dispatcher
     scheduler: ApschedulerScheduler | ManualScheduler
+    lease: Lease
+    metrics: Metrics
 
     def attach(self, port: ChatPort) -> None:
         """Make an adapter's port available to scheduled work for its platform."""
@@ -43,9 +47,17 @@ class Runtime:
         if isinstance(self.scheduler, ApschedulerScheduler):
             await self.scheduler.start(paused=paused)
 
+    @property
+    def leading(self) -> bool:
+        """Whether this process runs scheduled work (always, on SQLite or with a manual scheduler)."""
+        if isinstance(self.scheduler, ApschedulerScheduler):
+            return self.scheduler.leading
+        return True
+
     async def close(self) -> None:
         if isinstance(self.scheduler, ApschedulerScheduler):
             self.scheduler.shutdown()
+        await self.lease.stop()
         await self.db.dispose()
 
 
@@ -58,14 +70,15 @@ async def build_runtime(
     """Open (and migrate) the database and wire the core; the scheduler is not started yet."""
     db = Database(config.database.url)
     await db.upgrade()
-    sched = scheduler if scheduler is not None else ApschedulerScheduler(db)
+    lease = Lease(db, lock_id=config.cluster.leader_lock_id, poll_seconds=config.cluster.leader_poll_seconds)
+    sched = scheduler if scheduler is not None else ApschedulerScheduler(db, lease)
     members = MemberRepository(db)
     services = Services(
         config=config,
         clock=clock or SystemClock(),
         members=members,
         questions=QuestionRepository(db),
-        deliveries=DeliveryLedger(db),
+        deliveries=DeliveryLedger(db, lease),
         scheduler=sched,
         directory=DirectoryIndex(members, db),
         schools=SchoolStaffRepository(db),
@@ -76,4 +89,7 @@ async def build_runtime(
     )
     dispatcher = Dispatcher(services, all_commands())
     sched.runner = dispatcher.run_job
-    return Runtime(config, db, services, dispatcher, sched)
+    runtime = Runtime(config, db, services, dispatcher, sched, lease, Metrics(config.cluster.instance_name))
+    services.telemetry = runtime.metrics
+    runtime.metrics.watch(runtime)
+    return runtime

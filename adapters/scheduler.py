@@ -6,10 +6,16 @@ a restart. (APScheduler's SQLAlchemy job store writes with a blocking driver on 
 which deadlocks against async SQLite transactions: see storage/jobs.py.) Misfires are never dropped:
 a job due while the bot was down runs at start, the core decides what "late" means, and the delivery
 ledger makes a repeat impossible.
+
+With a lease (storage/lease.py, PostgreSQL) only the scheduler leader holds jobs in memory and runs
+them: on election it loads every stored job, then follows other processes' changes through their
+NOTIFYs; on losing the lease it drops them (jobs already running finish; the ledger keeps their sends
+single). Followers only write rows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
@@ -23,6 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.scheduling import JobRunner
 from storage.db import Database
 from storage.jobs import JobStore
+from storage.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +95,9 @@ class CoreExecutor(BaseExecutor):  # type: ignore[misc]
 class ApschedulerScheduler:
     """SchedulerPort: timing by AsyncIOScheduler, persistence by the `scheduled_jobs` table."""
 
-    def __init__(self, db: Database) -> None:
-        self._store = JobStore(db)
+    def __init__(self, db: Database, lease: Lease | None = None) -> None:
+        self._lease = lease
+        self._store = JobStore(db, lease)
         self._scheduler = AsyncIOScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": CoreExecutor(self)},
@@ -98,11 +106,45 @@ class ApschedulerScheduler:
         )
         self.runner: JobRunner | None = None
         self.fired: int = 0
+        self.leading = lease is None  # without a lease this process is the only one
+        self._running: dict[str, datetime] = {}
+        self._syncs: set[asyncio.Task[None]] = set()
 
     async def start(self, *, paused: bool = False) -> None:
-        """Start timing and reload every stored job (those overdue run at once)."""
+        """Start timing; the leader (or a process without a lease) loads every stored job, and those
+        overdue run at once."""
         self._scheduler.start(paused=paused)
+        if self._lease is None:
+            await self._load()
+        else:
+            await self._lease.start(self.set_leader, self.notice)
+
+    async def _load(self) -> None:
         for job in await self._store.all():
+            self._add(job.key, job.kind, job.run_at, job.payload)
+
+    async def set_leader(self, leading: bool) -> None:
+        """The lease's callback: take every stored job on election, drop them all when the lease goes."""
+        self.leading = leading
+        if leading:
+            await self._load()
+        else:
+            self._scheduler.remove_all_jobs()
+
+    def notice(self, key: str) -> None:
+        """Another process scheduled or cancelled `key`: read its row and follow it."""
+        task = asyncio.get_running_loop().create_task(self._sync(key))
+        self._syncs.add(task)
+        task.add_done_callback(self._syncs.discard)
+
+    async def _sync(self, key: str) -> None:
+        job = await self._store.get(key)
+        if not self.leading:
+            return
+        if job is None:
+            if self._scheduler.get_job(key) is not None:
+                self._scheduler.remove_job(key)
+        elif self._running.get(key) != job.run_at:  # not the run already under way here
             self._add(job.key, job.kind, job.run_at, job.payload)
 
     def shutdown(self) -> None:
@@ -121,7 +163,8 @@ class ApschedulerScheduler:
 
     async def schedule(self, *, key: str, kind: str, run_at: datetime, payload: dict[str, Any]) -> None:
         await self._store.put(key, kind, run_at, payload)
-        self._add(key, kind, run_at, payload)
+        if self.leading:
+            self._add(key, kind, run_at, payload)
 
     async def cancel(self, key: str) -> None:
         await self._store.remove(key)
@@ -137,7 +180,10 @@ class ApschedulerScheduler:
         if self.runner is None:
             raise RuntimeError("scheduler has no runner")
         self.fired += 1
+        self._running[key] = run_time
         try:
             await self.runner(kind, key, payload, run_time)
         finally:
             await self._store.done(key, run_time)  # a job that rescheduled itself keeps its new row
+            if self._running.get(key) == run_time:
+                del self._running[key]

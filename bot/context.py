@@ -12,6 +12,7 @@ from bot.events import Platform
 from bot.i18n import Translator
 from bot.port import ChatPort
 from bot.scheduling import SchedulerPort
+from bot.telemetry import NoTelemetry, Telemetry
 
 if TYPE_CHECKING:
     from bot.directory import DirectoryIndex
@@ -72,6 +73,7 @@ class Services:
     finder: QuestionFinder = field(default_factory=NoSearch)
     ports: dict[str, ChatPort] = field(default_factory=dict)
     batches: dict[str, Any] = field(default_factory=dict)  # per-process micro-batchers (bot/batching.py)
+    telemetry: Telemetry = field(default_factory=NoTelemetry)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 4000
 RETRY_DELAYS_MINUTES = (1, 5, 15, 60)
 R = TypeVar("R")
+_CRASHED: ContextVar[bool] = ContextVar("iben_command_crashed", default=False)
 CRASH_MESSAGE = N_(
     "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
 )
@@ -65,9 +68,17 @@ class Dispatcher:
 
     async def command(self, event: CommandEvent, port: ChatPort) -> Reply:
         """Run one command; always returns something to show the invoker."""
+        started = time.perf_counter()
+        token = _CRASHED.set(False)
         try:
             return await self._command(event, port)
         finally:
+            outcome = "error" if _CRASHED.get() else "ok" if event.name in self.commands else "unknown"
+            _CRASHED.reset(token)
+            name = event.name if event.name in self.commands else "unknown"
+            self.services.telemetry.command(
+                event.actor.platform.value, name, outcome, time.perf_counter() - started
+            )
             await self._count("command")
 
     async def _command(self, event: CommandEvent, port: ChatPort) -> Reply:
@@ -124,6 +135,7 @@ class Dispatcher:
             return Reply(exc.message)
         except Exception:
             log.exception("%s failed", what)
+            _CRASHED.set(True)
             return Reply(ctx.t.gettext(CRASH_MESSAGE))
         finally:
             if kind is not None:
@@ -178,9 +190,13 @@ class Dispatcher:
 
     async def run_job(self, kind: str, key: str, payload: dict[str, Any], scheduled_for: datetime) -> None:
         """Scheduled work: same services as commands; a failed send is retried, never dropped."""
+        lag = (self.services.clock.now() - scheduled_for).total_seconds()
+        outcome = "error"
         try:
             await self._run_job(kind, key, payload, scheduled_for)
+            outcome = "ok"
         finally:
+            self.services.telemetry.job(kind, lag, outcome)
             await self._count("job")
 
     async def _run_job(self, kind: str, key: str, payload: dict[str, Any], scheduled_for: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UtcDateTime
@@ -142,15 +142,27 @@ class Notification(Base):
 
 
 class Delivery(Base):
-    """The delivery ledger: one row per thing sent by scheduled work; the unique key forbids a repeat."""
+    """The delivery ledger: one row per thing sent by scheduled work; the unique key forbids a repeat.
+
+    `owner` is the claiming process's instance key (storage/lease.py): an unsent claim whose owner is
+    gone is "in doubt" and may be taken over, with the platform asked first whether it arrived."""
 
     __tablename__ = "deliveries"
+    __table_args__ = (
+        Index(
+            "ix_deliveries_unsent",
+            "owner",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(50))
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    owner: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SchoolStaff(Base):

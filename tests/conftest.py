@@ -62,6 +62,18 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+async def postgres_url() -> str:
+    """An emptied PostgreSQL database, for tests that only make sense there (several processes)."""
+    url = os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES)
+    problem = await _reset_postgres(url)
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem}; CI must run the PostgreSQL tests ({POSTGRES_ENV})")
+        pytest.skip(f"{problem}; set {POSTGRES_ENV} or start PostgreSQL to run this test")
+    return url
+
+
+@pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     """A migrated database on SQLite and on PostgreSQL (see `database_url`)."""
     database = Database(database_url)

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.calendar_feed import calendar_routes
+from adapters.metrics import health_routes
 from adapters.runtime import Runtime
 from adapters.slack.port import SlackPort
 from adapters.slack.render import action_name, form_values, form_view, reply_blocks
@@ -63,6 +65,18 @@ class SlackAdapter:
         self.app.action(re.compile(r".+"))(self._on_action)
         self.app.view(re.compile(r".+"))(self._on_view)
         self.app.error(self._on_error)
+
+    async def _first_time(self, kind: str, request_id: object) -> bool:
+        """Slack retries events it thinks went unanswered, to any instance: the first one to claim the
+        event's id in the shared ledger handles it; the others drop the copy (and log it). (A retried
+        /ask is recognised by the core itself, which tells the asker it is already posted.)"""
+        if not request_id:
+            return True
+        services = self.runtime.services
+        if await services.deliveries.claim(f"slack.in:{request_id}", f"slack.{kind}", services.clock.now()):
+            return True
+        log.info("Slack %s %s arrived again (a retry); already handled", kind, request_id)
+        return False
 
     async def _actor(self, user_id: str, fallback_name: str) -> Actor:
         info = await self.port.lookup_user(user_id)
@@ -173,6 +187,8 @@ class SlackAdapter:
         if event.get("bot_id") or event.get("subtype") or not event.get("user"):
             return
         thread_ts = event.get("thread_ts")
+        if thread_ts and not await self._first_time("event", body.get("event_id")):
+            return  # Slack retried a thread message (an answer, a café note) an instance already took
         actor = await self._actor(str(event["user"]), str(event["user"]))
         message = MessageEvent(
             actor=actor,
@@ -221,12 +237,23 @@ class SlackAdapter:
     def web_app(self) -> web.Application:
         """HTTP mode: one route for commands, events and interactivity, as the manifest declares."""
 
+        metrics = self.runtime.metrics
+
         async def handle(request: web.Request) -> web.StreamResponse:
-            return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+            started = time.perf_counter()
+            try:
+                bolt_request = await to_bolt_request(request)
+            except UnicodeDecodeError:
+                log.warning("Slack request refused: its body is not valid UTF-8")
+                return web.Response(status=400, text="The request body is not valid UTF-8.")
+            response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+            metrics.ack("slack", time.perf_counter() - started)
+            return response
 
         app = web.Application()
         app.router.add_post(EVENTS_PATH, handle)
         app.add_routes(calendar_routes(self.runtime))
+        app.add_routes(health_routes(self.runtime))
         return app
 
     async def start_http(self, host: str, port: int) -> tuple[web.AppRunner, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,11 +12,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import reply_blocks
+from bot.delivery import current_delivery
 from bot.events import Conversation, Platform
 from bot.port import Attachment, Button, Capability, MessageRef, Reply, UserInfo
 from bot.safety import defuse_mass_mentions
 
+log = logging.getLogger(__name__)
+
 USER_CACHE_SECONDS = 3600
+METADATA_EVENT = "iben_delivery"  # message metadata naming the delivery a scheduled message belongs to
+VERIFY_LOOKBACK = 200  # recent messages searched for a delivery left in doubt by a crash
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -44,8 +50,39 @@ class SlackPort:
         self._users: dict[str, tuple[float, UserInfo | None]] = {}
 
     async def _post(self, **kwargs: Any) -> dict[str, Any]:
+        """chat.postMessage; scheduled sends carry their delivery tag as message metadata, and a send
+        left in doubt by a crash first looks for that tag (bot/delivery.py)."""
+        tag = current_delivery()
+        if tag is not None:
+            mark = tag.next_tag()
+            if tag.verify:
+                found = await self._find_tagged(str(kwargs["channel"]), kwargs.get("thread_ts"), mark)
+                if found is not None:
+                    log.info("delivery %s had arrived before the crash; not sent again", mark)
+                    return found
+            kwargs["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"delivery": mark}}
         response = await self.client.chat_postMessage(unfurl_links=False, unfurl_media=False, **kwargs)
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def _find_tagged(self, channel: str, thread_ts: Any, mark: str) -> dict[str, Any] | None:
+        """The recent message in `channel` (or its thread) carrying delivery tag `mark`, if any."""
+        try:
+            if thread_ts:
+                response = await self.client.conversations_replies(
+                    channel=channel, ts=str(thread_ts), include_all_metadata=True, limit=VERIFY_LOOKBACK
+                )
+            else:
+                response = await self.client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=VERIFY_LOOKBACK
+                )
+        except SlackApiError as exc:
+            log.warning("cannot check %s for delivery %s (%s); sending it", channel, mark, exc)
+            return None
+        for message in response.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("delivery") == mark:
+                return {"channel": channel, "ts": message.get("ts")}
+        return None
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
         try:

@@ -19,6 +19,7 @@ from typing import Any
 from bot.batching import MicroBatch
 from bot.calendar.recurrence import Occurrence, Series, occurrences
 from bot.context import Context
+from bot.delivery import IN_DOUBT, tagged
 from bot.i18n import Translator
 from bot.safety import clip
 from storage.events import EventRecord
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 REMIND = "events.remind"
 PLAN = "events.plan"
 STAMP = "%Y%m%dT%H%M%SZ"
+MARK_EVERY = 50  # sends marked in the ledger per round trip
 
 
 def series_of(event: EventRecord) -> Series:
@@ -178,19 +180,26 @@ async def run_reminders(items: Sequence[Item]) -> list[BaseException | None]:
     claimed = await services.deliveries.claim_many([key for key, _, _ in sends], REMIND, now)
     sent: list[str] = []
     for key, index, send in sends:
-        if key not in claimed:
+        claim = claimed.get(key)
+        if claim is None:
             continue  # sent before (a replay, another leader)
         try:
-            await send()
+            with tagged(key, verify=claim == IN_DOUBT):
+                await send()
         except Exception as exc:
             await services.deliveries.release(key)
+            services.telemetry.delivery(REMIND, "failed")
             if index >= 0:
                 outcomes[index] = exc  # the channel post: retry this reminder
             else:
                 log.exception("reminder DM %s failed", key)
             continue
         sent.append(key)
-    await services.deliveries.mark_sent_many(sent, services.clock.now())
+        if len(sent) % MARK_EVERY == 0:  # a crash leaves few claims in doubt, not the whole batch
+            await services.deliveries.mark_sent_many(sent[-MARK_EVERY:], services.clock.now())
+    await services.deliveries.mark_sent_many(sent[len(sent) - len(sent) % MARK_EVERY :], services.clock.now())
+    services.telemetry.delivery(REMIND, "skipped", len(sends) - len(claimed.new) - len(claimed.in_doubt))
+    services.telemetry.delivery(REMIND, "sent", len(sent))
     return outcomes
 
 

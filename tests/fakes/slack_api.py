@@ -106,6 +106,8 @@ class FakeSlackAPI(LocalServer):
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "apps.connections.open": lambda _params: {"url": f"ws://127.0.0.1:{self._port}/socket"},
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
@@ -396,7 +398,7 @@ class FakeSlackAPI(LocalServer):
         }
         if params.get("thread_ts") is not None:
             message["thread_ts"] = str(params["thread_ts"])
-        for key in ("blocks", "attachments"):
+        for key in ("blocks", "attachments", "metadata"):
             if key in params:
                 message[key] = params[key]
         channel = params.get("channel")
@@ -451,6 +453,25 @@ class FakeSlackAPI(LocalServer):
         people = sorted(u.strip() for u in user_ids if u.strip())
         digest = hashlib.sha256(",".join(people).encode()).hexdigest()[:10].upper()
         return {"channel": {"id": f"{'G' if len(people) > 1 else 'D'}{digest}"}}  # G: a group DM (mpim)
+
+    def _history(self, params: dict[str, Any], keep: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """Newest first, like Slack; metadata only with include_all_metadata."""
+        limit = int(params.get("limit") or 100)
+        channel = str(params.get("channel", ""))
+        found = [m for m in reversed(self.messages) if m.get("channel") == channel and keep(m)][:limit]
+        with_metadata = _truthy(params.get("include_all_metadata", False))
+        messages = [
+            {k: v for k, v in m.items() if k != "channel" and (with_metadata or k != "metadata")}
+            for m in found
+        ]
+        return {"messages": messages, "has_more": False}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._history(params, lambda m: "thread_ts" not in m or m["thread_ts"] == m["ts"])
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        ts = str(params.get("ts", ""))
+        return self._history(params, lambda m: m["ts"] == ts or m.get("thread_ts") == ts)
 
     def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = str(params.get("channel", ""))
