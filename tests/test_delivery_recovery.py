@@ -1,5 +1,5 @@
-"""A send left in doubt by a crash is looked for on the platform before it goes again; health and
-metrics on the Slack HTTP port."""
+"""A send left in doubt by a crash is looked for on the platform (Slack) or refused by its nonce
+(Discord) before it goes again; health and metrics on the Slack HTTP port."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.port import SlackPort
+from bot.clock import ManualClock
 from bot.delivery import tagged
 from bot.port import MessageRef
+from tests.fakes.discord_server import ANNOUNCEMENTS_CHANNEL_ID
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.test_slack_e2e import SlackWorld, slack  # noqa: F401  (the fixture)
+from tests.worlds import discord_world
 
 
 @pytest.fixture
@@ -80,3 +83,24 @@ async def test_healthz_and_metrics_on_the_slack_http_port(slack: SlackWorld) -> 
     assert lines['iben_commands_total{command="whois-examiner",outcome="ok",platform="slack"}'] == "1.0"
     assert float(lines['iben_ack_seconds_count{platform="slack"}']) >= 2
     assert lines["iben_scheduler_leader"] == "1.0"
+
+
+async def test_discord_sends_carry_a_nonce_so_a_repeat_after_a_crash_is_refused(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    channels = {"announcements": ANNOUNCEMENTS_CHANNEL_ID}
+    async with discord_world(sqlite_url, clock, users={7: "ana"}, channels=channels, admins=[]) as world:
+        fake, runtime = world
+        port = runtime.services.ports["discord"]
+        for verify in (False, True):  # the process that died, then the leader after it
+            with tagged("events.remind:9", verify=verify):
+                await port.post(str(ANNOUNCEMENTS_CHANNEL_ID), "Reminder")
+                await port.dm("7", "You are going")
+        with tagged("events.remind:10", verify=False):
+            await port.post(str(ANNOUNCEMENTS_CHANNEL_ID), "Another reminder")
+        posted = [m["content"] for m in fake.messages[ANNOUNCEMENTS_CHANNEL_ID]]
+        dms = [
+            m["content"] for cid, ms in fake.messages.items() if cid != ANNOUNCEMENTS_CHANNEL_ID for m in ms
+        ]
+    assert posted == ["Reminder", "Another reminder"]
+    assert dms == ["You are going"]

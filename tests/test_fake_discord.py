@@ -25,6 +25,8 @@ from tests.fakes.discord_server import (
     QA_CHANNEL_ID,
     QA_FORUM_ID,
     QA_FORUM_TAGS,
+    SECOND_CHANNEL_ID,
+    SECOND_GUILD_ID,
     FakeDiscord,
     pointed_at,
 )
@@ -269,3 +271,51 @@ async def test_message_content_is_withheld_without_the_intent(fake: FakeDiscord)
         assert (await next_message(bot.inbox)).content == ""
         await fake.send_message(QA_CHANNEL_ID, f"<@{BOT_USER_ID}> hi", author_id=ALICE)
         assert (await next_message(bot.inbox)).content == f"<@{BOT_USER_ID}> hi"
+
+
+async def test_an_auto_sharded_client_gets_each_guild_on_its_own_shard(fake: FakeDiscord) -> None:
+    fake.shard_count = 2
+    fake.add_guild(SECOND_GUILD_ID, "Second Network", channels={SECOND_CHANNEL_ID: "general"})
+    # No shard_count: discord.py asks GET /gateway/bot how many shards to run, then connects them all.
+    client = discord.AutoShardedClient(intents=discord.Intents.default(), guild_ready_timeout=0.1)
+
+    async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py waits 5 s between a process's IDENTIFYs (Discord's rate limit); not here."""
+
+    client.before_identify_hook = no_identify_delay  # type: ignore[method-assign]
+    tree: app_commands.CommandTree[discord.AutoShardedClient] = app_commands.CommandTree(client)
+
+    @tree.command(name="where", description="Say which guild asked")
+    async def where(interaction: discord.Interaction[discord.AutoShardedClient]) -> None:
+        await interaction.response.send_message(f"guild {interaction.guild_id}", ephemeral=True)
+
+    await client.login(TOKEN)
+    task = asyncio.create_task(client.connect(reconnect=False))
+    try:
+        async with asyncio.timeout(5):
+            await client.wait_until_ready()
+        for guild_id in (GUILD_ID, SECOND_GUILD_ID):
+            tree.copy_global_to(guild=discord.Object(guild_id))
+            await tree.sync(guild=discord.Object(guild_id))
+        assert ("GET", "/gateway/bot") in [(r.method, r.path) for r in fake.requests]
+        assert client.shard_count == 2 and sorted(client.shards) == [0, 1]
+        assert sorted(i["shard"] for i in fake.identifies) == [[0, 2], [1, 2]]
+        assert {g.id: g.shard_id for g in client.guilds} == {GUILD_ID: 0, SECOND_GUILD_ID: 1}
+        assert [g["id"] for g in fake.events_for_shard(1, "GUILD_CREATE")] == [str(SECOND_GUILD_ID)]
+        second = client.get_channel(SECOND_CHANNEL_ID)
+        assert isinstance(second, discord.TextChannel) and second.guild.id == SECOND_GUILD_ID
+
+        interaction_id = await fake.send_interaction("where", user_id=ALICE, channel_id=SECOND_CHANNEL_ID)
+        await fake.wait_for(lambda f: bool(f.interaction_messages(interaction_id)))
+        assert fake.interaction_messages(interaction_id)[0]["content"] == f"guild {SECOND_GUILD_ID}"
+        assert fake.events_for_shard(0, "INTERACTION_CREATE") == []
+        assert len(fake.events_for_shard(1, "INTERACTION_CREATE")) == 1
+
+        dm = await (await client.fetch_user(ALICE)).send("hello")  # DM events go to shard 0 only
+        await fake.wait_for(
+            lambda f: any(d["id"] == str(dm.id) for d in f.events_for_shard(0, "MESSAGE_CREATE"))
+        )
+        assert all(d["id"] != str(dm.id) for d in fake.events_for_shard(1, "MESSAGE_CREATE"))
+    finally:
+        await client.close()
+        await task

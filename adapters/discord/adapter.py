@@ -7,6 +7,7 @@ import asyncio
 import inspect
 import io
 import logging
+import time
 from typing import Any, cast
 
 import discord
@@ -79,9 +80,21 @@ class DiscordAdapter:
         # Café notes are the text people write in tablecloth threads (and Q&A answers are kept with
         # their text): the privileged Message Content intent, enabled in the Developer Portal.
         intents.message_content = True
-        self.client = discord.Client(
-            intents=intents, allowed_mentions=NO_PINGS, guild_ready_timeout=guild_ready_timeout
-        )
+        if self.settings.shard_count:
+            # Discord sends a guild's events to shard (guild_id >> 22) % shard_count; this process
+            # opens one gateway connection per shard it holds (several processes share the database).
+            self.client: discord.Client = discord.AutoShardedClient(
+                intents=intents,
+                allowed_mentions=NO_PINGS,
+                guild_ready_timeout=guild_ready_timeout,
+                shard_count=self.settings.shard_count,
+                shard_ids=list(self.shards or ()),  # all of them when shard_ids is empty
+            )
+        else:
+            self.client = discord.Client(
+                intents=intents, allowed_mentions=NO_PINGS, guild_ready_timeout=guild_ready_timeout
+            )
+        log.info("Discord: %s", self.shards_text())
         self.tree = app_commands.CommandTree(self.client)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self.port = DiscordPort(self.client)
@@ -148,6 +161,7 @@ class DiscordAdapter:
     async def _handle(
         self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
     ) -> None:
+        started = time.perf_counter()
         event = CommandEvent(
             actor=_actor(interaction.user, interaction.locale),
             conversation=Conversation(
@@ -164,6 +178,7 @@ class DiscordAdapter:
                 await interaction.response.send_modal(self._modal(form))
                 return
         await interaction.response.defer(ephemeral=True, thinking=True)  # within Discord's 3 s
+        self.runtime.metrics.ack("discord", time.perf_counter() - started)
         reply = await self.runtime.dispatcher.command(event, self.port)
         await self._send(interaction, reply)
 
@@ -290,8 +305,29 @@ class DiscordAdapter:
         except discord.HTTPException:
             log.warning("could not tell the user about the failure")
 
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard numbers this process holds; None when the bot is not sharded."""
+        if not self.settings.shard_count:
+            return None
+        return self.settings.shard_ids or tuple(range(self.settings.shard_count))
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Application commands are registered once for the bot: by the process holding shard 0."""
+        return self.shards is None or 0 in self.shards
+
+    def shards_text(self) -> str:
+        if self.shards is None:
+            return "not sharded (one gateway connection)"
+        held = ", ".join(str(n) for n in self.shards)
+        return f"holding shard{'s' if len(self.shards) > 1 else ''} {held} of {self.settings.shard_count}"
+
     async def _setup_hook(self) -> None:
         await self.tree.set_translator(CatalogTranslator())
+        if not self.syncs_commands:
+            log.info("Discord: application commands are synced by the process holding shard 0")
+            return
         if self.settings.guild_ids:
             for gid in self.settings.guild_ids:
                 guild = discord.Object(id=gid)
@@ -301,7 +337,7 @@ class DiscordAdapter:
             await self.tree.sync()
 
     async def on_ready(self) -> None:
-        log.info("Discord connected as %s", self.client.user)
+        log.info("Discord connected as %s, %s", self.client.user, self.shards_text())
         self.ready.set()
 
     async def on_message(self, message: discord.Message) -> None:

@@ -36,10 +36,13 @@ __all__ = [
     "QA_CHANNEL_ID",
     "QA_FORUM_ID",
     "QA_FORUM_TAGS",
+    "SECOND_CHANNEL_ID",
+    "SECOND_GUILD_ID",
     "FakeDiscord",
     "Recorded",
     "point_discord_at",
     "pointed_at",
+    "shard_of",
 ]
 
 GUILD_ID = 1000
@@ -52,6 +55,10 @@ QA_FORUM_ID = 2002
 ANNOUNCEMENTS_CHANNEL_ID = 2003
 # Forum tag name -> id; ids are stable so tests can compare ``applied_tags``.
 QA_FORUM_TAGS: dict[str, int] = {"Biology": 3001, "Chemistry": 3002, "DP": 3003, "MYP": 3004, "PYP": 3005}
+# An optional second guild (see FakeDiscord.add_guild): with two shards, GUILD_ID is on shard 0 and this
+# one on shard 1, since Discord puts a guild on shard (guild_id >> 22) % shard_count.
+SECOND_GUILD_ID = (1 << 22) | 1000
+SECOND_CHANNEL_ID = 2101
 
 _DISCORD_EPOCH_MS = 1_420_070_400_000
 _HEARTBEAT_INTERVAL_MS = 41_250
@@ -86,6 +93,11 @@ _BOT_PERMISSIONS = (
 _MENTION_RE = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION_RE = re.compile(r"<@&(\d+)>")
 _API_PREFIX_RE = re.compile(r"^/api/v\d+")
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
 
 
 def point_discord_at(api_base_url: str, gateway_url: str) -> None:
@@ -184,6 +196,7 @@ class _Interaction:
     guild_id: int | None
     user_id: int
     message_id: int | None = None  # the component's message, for type 3
+    message_ids: list[int] = field(default_factory=list)  # its response and follow-ups, in order
     responded: bool = False
     deferred_thinking: bool = False
     original_message_id: int | None = None
@@ -193,11 +206,18 @@ class _Interaction:
 @dataclass(eq=False)  # identity semantics: sessions live in a set
 class _GatewaySession:
     ws: web.WebSocketResponse
+    journal: list[tuple[int, str, dict[str, Any]]]  # the fake's record of (shard id, event, data)
     session_id: str | None = None
     seq: int = 0
     intents: int = 0
     identified: bool = False
+    shard: tuple[int, int] = (0, 1)  # [shard_id, shard_count] from IDENTIFY; unsharded is [0, 1]
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether Discord sends this guild's events here; DMs (no guild) go to shard 0 only."""
+        shard_id, count = self.shard
+        return shard_id == 0 if guild_id is None else shard_of(guild_id, count) == shard_id
 
     async def send(self, payload: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -207,6 +227,7 @@ class _GatewaySession:
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         async with self.send_lock:
             self.seq += 1
+            self.journal.append((self.shard[0], event, data))
             if not self.ws.closed:
                 await self.ws.send_str(json.dumps({"op": 0, "t": event, "s": self.seq, "d": data}))
 
@@ -244,9 +265,19 @@ def _truthy(value: str | None) -> bool:
 
 
 class FakeDiscord(LocalServer):
-    """Fake Discord: one guild with #qa, a #qa-forum forum and #announcements, plus the bot user."""
+    """Fake Discord: one guild with #qa, a #qa-forum forum and #announcements, plus the bot user.
 
-    def __init__(self) -> None:
+    Sharding: ``shard_count`` is what ``GET /gateway/bot`` recommends; each gateway session gets
+    READY/GUILD_CREATE and guild events only for the guilds its IDENTIFY ``shard`` holds, DM events
+    only on shard 0, as Discord does. :meth:`add_guild` adds guilds (e.g. one per shard).
+    """
+
+    def __init__(self, *, shard_count: int = 1) -> None:
+        self.shard_count = shard_count
+        self.identifies: list[dict[str, Any]] = []  # every IDENTIFY payload ("d"), token included
+        # Every gateway dispatch: (shard id of the receiving session, event name, data).
+        self.dispatched: list[tuple[int, str, dict[str, Any]]] = []
+        self.guilds: dict[int, str] = {GUILD_ID: "IB Educator Network"}  # guild id -> name
         self.api_base_url = ""
         self.gateway_url = ""
         self.requests: list[Recorded] = []
@@ -278,13 +309,9 @@ class FakeDiscord(LocalServer):
             QA_FORUM_ID: self._forum_channel(QA_FORUM_ID, "qa-forum", 1),
             ANNOUNCEMENTS_CHANNEL_ID: self._text_channel(ANNOUNCEMENTS_CHANNEL_ID, "announcements", 2, None),
         }
-        self.roles: dict[int, dict[str, Any]] = {
-            GUILD_ID: self._role(GUILD_ID, "@everyone", 0, _EVERYONE_PERMISSIONS, managed=False),
-            BOT_ROLE_ID: {
-                **self._role(BOT_ROLE_ID, "iben-bot", 1, _BOT_PERMISSIONS, managed=True),
-                "tags": {"bot_id": str(BOT_USER_ID)},
-            },
-        }
+        self.roles: dict[int, dict[str, Any]] = self._guild_roles_for(GUILD_ID, BOT_ROLE_ID)
+        self._guild_roles: dict[int, dict[int, dict[str, Any]]] = {GUILD_ID: self.roles}
+        self._bot_roles: dict[int, int] = {GUILD_ID: BOT_ROLE_ID}  # guild id -> the bot's managed role
         self._global_commands: list[dict[str, Any]] = []
         self._guild_commands: dict[int, list[dict[str, Any]]] = {}
         self._message_index: dict[int, dict[str, Any]] = {}
@@ -385,6 +412,35 @@ class FakeDiscord(LocalServer):
         """Register a guild member; unknown ids used in interactions get a default user instead."""
         self.users[user_id] = self._user_object(user_id, name, global_name)
 
+    def add_guild(self, guild_id: int, name: str, *, channels: dict[int, str]) -> None:
+        """Another guild the bot is in, with text channels (id -> name); every user is a member.
+
+        Add it before clients connect: sessions get it in READY / GUILD_CREATE if their shard holds it.
+        """
+        if guild_id in self.guilds or any(c in self.channels for c in channels):
+            raise ValueError(f"guild {guild_id} or one of its channels already exists")
+        bot_role = guild_id + 1
+        self.guilds[guild_id] = name
+        self._bot_roles[guild_id] = bot_role
+        self._guild_roles[guild_id] = self._guild_roles_for(guild_id, bot_role)
+        for position, (channel_id, channel_name) in enumerate(channels.items()):
+            self.channels[channel_id] = self._text_channel(
+                channel_id, channel_name, position, None, guild_id=guild_id
+            )
+
+    def interaction_messages(self, interaction_id: int) -> list[dict[str, Any]]:
+        """What the invoker sees for one interaction: its response (once no longer "thinking") and
+        follow-ups, in order; empty while it is unanswered."""
+        interaction = next((i for i in self._interactions.values() if i.id == interaction_id), None)
+        if interaction is None:
+            raise AssertionError(f"unknown interaction {interaction_id}")
+        messages = [self._message_index[i] for i in interaction.message_ids]
+        return [m for m in messages if not int(m.get("flags") or 0) & _FLAG_LOADING]
+
+    def events_for_shard(self, shard_id: int, event: str) -> list[dict[str, Any]]:
+        """The data of every ``event`` dispatched to sessions of ``shard_id`` (0 when unsharded)."""
+        return [data for shard, name, data in self.dispatched if shard == shard_id and name == event]
+
     async def wait_until_identified(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until a client has IDENTIFYed and received READY + GUILD_CREATE."""
         try:
@@ -432,7 +488,7 @@ class FakeDiscord(LocalServer):
         definition when available (so USER/CHANNEL/ROLE options get ``resolved`` data), else from
         the Python type (str→3, int→4, bool→5, float→10).
         """
-        command = self._find_command(name)
+        command = self._find_command(name, self._guild_of(self._require_channel_for_event(channel_id)))
         definitions: list[dict[str, Any]] = list(command.get("options", [])) if command else []
         path = subcommand.split() if subcommand else []
         for part in path:
@@ -495,19 +551,21 @@ class FakeDiscord(LocalServer):
     async def send_reaction(self, channel_id: int, message_id: int, emoji: str, *, user_id: int) -> None:
         """Dispatch MESSAGE_REACTION_ADD as if a user reacted with a unicode emoji."""
         self._ensure_user(user_id)
-        data = {
+        guild_id = self._guild_of(self._require_channel_for_event(channel_id))
+        data: dict[str, Any] = {
             "user_id": str(user_id),
             "channel_id": str(channel_id),
             "message_id": str(message_id),
-            "guild_id": str(GUILD_ID),
             "emoji": {"id": None, "name": emoji},
-            "member": self._member_object(user_id),
             "type": 0,
             "burst": False,
             "burst_colors": [],
         }
-        if not await self._dispatch("MESSAGE_REACTION_ADD", data, intents=1 << 10):
-            raise AssertionError("no session with the GUILD_MESSAGE_REACTIONS intent")
+        if guild_id is not None:
+            data.update(guild_id=str(guild_id), member=self._member_object(user_id, guild_id=guild_id))
+        intent = 1 << 13 if guild_id is None else 1 << 10  # DIRECT_ / GUILD_MESSAGE_REACTIONS
+        if not await self._dispatch("MESSAGE_REACTION_ADD", data, intents=intent, guild_id=guild_id):
+            raise AssertionError("no session holding the guild with the message reactions intent")
 
     def message_with_component(self, custom_id_prefix: str) -> dict[str, Any]:
         """The newest message carrying a component whose custom id starts with the prefix."""
@@ -583,12 +641,33 @@ class FakeDiscord(LocalServer):
             "flags": 0,
         }
 
+    def _guild_roles_for(self, guild_id: int, bot_role: int) -> dict[int, dict[str, Any]]:
+        """A guild's @everyone role (its id is the guild's) and the bot's managed role."""
+        return {
+            guild_id: self._role(guild_id, "@everyone", 0, _EVERYONE_PERMISSIONS, managed=False),
+            bot_role: {
+                **self._role(bot_role, "iben-bot", 1, _BOT_PERMISSIONS, managed=True),
+                "tags": {"bot_id": str(BOT_USER_ID)},
+            },
+        }
+
     @staticmethod
-    def _text_channel(channel_id: int, name: str, position: int, topic: str | None) -> dict[str, Any]:
+    def _guild_of(channel: dict[str, Any]) -> int | None:
+        """The guild of a channel or thread; None for DMs."""
+        guild_id = channel.get("guild_id")
+        return int(guild_id) if guild_id else None
+
+    def _all_roles(self) -> dict[int, dict[str, Any]]:
+        return {rid: role for roles in self._guild_roles.values() for rid, role in roles.items()}
+
+    @staticmethod
+    def _text_channel(
+        channel_id: int, name: str, position: int, topic: str | None, *, guild_id: int = GUILD_ID
+    ) -> dict[str, Any]:
         return {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(guild_id),
             "name": name,
             "position": position,
             "permission_overwrites": [],
@@ -636,9 +715,11 @@ class FakeDiscord(LocalServer):
             self.add_user(user_id, f"user{user_id}")
         return self.users[user_id]
 
-    def _member_object(self, user_id: int, *, with_user: bool = True) -> dict[str, Any]:
+    def _member_object(
+        self, user_id: int, *, with_user: bool = True, guild_id: int = GUILD_ID
+    ) -> dict[str, Any]:
         member: dict[str, Any] = {
-            "roles": [str(BOT_ROLE_ID)] if user_id == BOT_USER_ID else [],
+            "roles": [str(self._bot_roles[guild_id])] if user_id == BOT_USER_ID else [],
             "nick": None,
             "avatar": None,
             "banner": None,
@@ -654,10 +735,10 @@ class FakeDiscord(LocalServer):
             member["user"] = self._ensure_user(user_id)
         return member
 
-    def _guild_object(self) -> dict[str, Any]:
+    def _guild_object(self, guild_id: int = GUILD_ID) -> dict[str, Any]:
         return {
-            "id": str(GUILD_ID),
-            "name": "IB Educator Network",
+            "id": str(guild_id),
+            "name": self.guilds[guild_id],
             "icon": None,
             "splash": None,
             "discovery_splash": None,
@@ -683,7 +764,7 @@ class FakeDiscord(LocalServer):
             "vanity_url_code": None,
             "application_id": None,
             "features": ["COMMUNITY"],
-            "roles": list(self.roles.values()),
+            "roles": list(self._guild_roles[guild_id].values()),
             "emojis": [],
             "stickers": [],
             "max_members": 500000,
@@ -693,18 +774,21 @@ class FakeDiscord(LocalServer):
             "incidents_data": None,
         }
 
-    def _guild_create_payload(self) -> dict[str, Any]:
-        members = [self._member_object(BOT_USER_ID)] + [self._member_object(uid) for uid in self.users]
+    def _guild_create_payload(self, guild_id: int = GUILD_ID) -> dict[str, Any]:
+        members = [self._member_object(uid, guild_id=guild_id) for uid in [BOT_USER_ID, *self.users]]
+        in_guild = [c for c in self.channels.values() if self._guild_of(c) == guild_id]
         return {
-            **self._guild_object(),
+            **self._guild_object(guild_id),
             "unavailable": False,
             "large": False,
             "lazy": True,
             "joined_at": "2024-01-01T00:00:00+00:00",
             "member_count": len(members),
             "members": members,
-            "channels": [c for c in self.channels.values() if c["type"] in (0, 2, 4, 5, 15, 16)],
-            "threads": [t for t in self.threads if not t["thread_metadata"]["archived"]],
+            "channels": [c for c in in_guild if c["type"] in (0, 2, 4, 5, 15, 16)],
+            "threads": [
+                t for t in in_guild if t["type"] in (10, 11, 12) and not t["thread_metadata"]["archived"]
+            ],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
@@ -743,7 +827,7 @@ class FakeDiscord(LocalServer):
         role_mentions = [
             r
             for r in dict.fromkeys(_ROLE_MENTION_RE.findall(content))
-            if int(r) in self.roles and ("roles" in parse or r in allowed_roles)
+            if int(r) in self._all_roles() and ("roles" in parse or r in allowed_roles)
         ]
         everyone = ("@everyone" in content or "@here" in content) and "everyone" in parse
         return mentions, role_mentions, everyone
@@ -846,8 +930,9 @@ class FakeDiscord(LocalServer):
             message["embeds"] = [{"type": "rich", **e} for e in body["embeds"] or []]
         message["edited_timestamp"] = _now_iso()
 
-    def _find_command(self, name: str) -> dict[str, Any] | None:
-        for command in [*self._guild_commands.get(GUILD_ID, []), *self._global_commands]:
+    def _find_command(self, name: str, guild_id: int | None) -> dict[str, Any] | None:
+        guild_commands = self._guild_commands.get(guild_id, []) if guild_id is not None else []
+        for command in [*guild_commands, *self._global_commands]:
             if command["name"] == name and command.get("type", 1) == 1:
                 return command
         return None
@@ -887,8 +972,8 @@ class FakeDiscord(LocalServer):
                     **channel,
                     "permissions": str(_EVERYONE_PERMISSIONS),
                 }
-            elif option_type in (8, 9) and snowflake in self.roles:
-                resolved.setdefault("roles", {})[wire_value] = self.roles[snowflake]
+            elif option_type in (8, 9) and snowflake in self._all_roles():
+                resolved.setdefault("roles", {})[wire_value] = self._all_roles()[snowflake]
         elif option_type == 4:
             wire_value = int(value)
         elif option_type == 3:
@@ -904,7 +989,7 @@ class FakeDiscord(LocalServer):
         """
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        session = _GatewaySession(ws=ws)
+        session = _GatewaySession(ws=ws, journal=self.dispatched)
         self._sessions.add(session)
         try:
             await session.send(
@@ -936,22 +1021,29 @@ class FakeDiscord(LocalServer):
         # op 3 (presence) and op 4 (voice state) need no answer.
 
     async def _identify(self, session: _GatewaySession, data: dict[str, Any]) -> None:
+        """READY, then GUILD_CREATE for each guild this session's shard holds (all when unsharded)."""
+        self.identifies.append(data)
+        shard_id, count = (int(n) for n in data.get("shard") or [0, 1])
+        if not 0 <= shard_id < count:
+            await session.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        session.shard = (shard_id, count)
         session.session_id = secrets.token_hex(16)
         session.intents = int(data.get("intents", 0))
         session.seq = 0
         session.identified = True
         self._resumable[session.session_id] = session
-        shard = data.get("shard") or [0, 1]
+        held = [guild_id for guild_id in self.guilds if session.holds(guild_id)]
         await session.dispatch(
             "READY",
             {
                 "v": 10,
                 "user": self.bot_user,
-                "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+                "guilds": [{"id": str(guild_id), "unavailable": True} for guild_id in held],
                 "session_id": session.session_id,
                 "session_type": "normal",
                 "resume_gateway_url": self.gateway_url,
-                "shard": shard,
+                "shard": [shard_id, count],
                 "application": {"id": str(APP_ID), "flags": self._application_flags()},
                 "private_channels": [],
                 "relationships": [],
@@ -963,7 +1055,8 @@ class FakeDiscord(LocalServer):
                 "_trace": ["fake"],
             },
         )
-        await session.dispatch("GUILD_CREATE", self._guild_create_payload())
+        for guild_id in held:
+            await session.dispatch("GUILD_CREATE", self._guild_create_payload(guild_id))
         self._identified.set()
         await self._notify()
 
@@ -974,6 +1067,7 @@ class FakeDiscord(LocalServer):
             return
         session.session_id = previous.session_id
         session.intents = previous.intents
+        session.shard = previous.shard
         session.seq = max(previous.seq, int(data.get("seq") or 0))
         session.identified = True
         previous.identified = False
@@ -982,15 +1076,16 @@ class FakeDiscord(LocalServer):
         await self._notify()
 
     async def _members_chunk(self, session: _GatewaySession, data: dict[str, Any]) -> None:
+        guild_id = int(data.get("guild_id") or GUILD_ID)
         wanted = {int(u) for u in data.get("user_ids") or []}
         query = str(data.get("query") or "").lower()
         members = [
-            self._member_object(uid)
+            self._member_object(uid, guild_id=guild_id)
             for uid in [BOT_USER_ID, *self.users]
             if (not wanted or uid in wanted) and self._ensure_user(uid)["username"].lower().startswith(query)
         ]
         chunk: dict[str, Any] = {
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(guild_id),
             "members": members,
             "chunk_index": 0,
             "chunk_count": 1,
@@ -1000,11 +1095,14 @@ class FakeDiscord(LocalServer):
             chunk["nonce"] = data["nonce"]
         await session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
-    async def _dispatch(self, event: str, data: dict[str, Any], *, intents: int = 0) -> int:
-        """Send an event to every identified session holding ``intents``; returns how many got it."""
+    async def _dispatch(
+        self, event: str, data: dict[str, Any], *, guild_id: int | None, intents: int = 0
+    ) -> int:
+        """Send an event to every identified session holding ``intents`` and the guild's shard (shard 0
+        for DMs); returns how many got it."""
         sent = 0
         for session in list(self._sessions):
-            if session.identified and session.intents & intents == intents:
+            if session.identified and session.holds(guild_id) and session.intents & intents == intents:
                 await session.dispatch(event, data)
                 sent += 1
         return sent
@@ -1013,18 +1111,19 @@ class FakeDiscord(LocalServer):
         """MESSAGE_CREATE with Discord's intent rules, including MESSAGE_CONTENT stripping."""
         channel = self.channels.get(int(message["channel_id"]), {})
         is_dm = channel.get("type") in (1, 3)
+        guild_id = None if is_dm else self._guild_of(channel) or GUILD_ID
         needed = _INTENT_DIRECT_MESSAGES if is_dm else _INTENT_GUILD_MESSAGES
         event = dict(message)
-        if not is_dm:
+        if guild_id is not None:
             author_id = int(message["author"]["id"])
-            event["guild_id"] = str(GUILD_ID)
-            event["member"] = self._member_object(author_id, with_user=False)
+            event["guild_id"] = str(guild_id)
+            event["member"] = self._member_object(author_id, with_user=False, guild_id=guild_id)
             event["mentions"] = [
-                {**m, "member": self._member_object(int(m["id"]), with_user=False)}
+                {**m, "member": self._member_object(int(m["id"]), with_user=False, guild_id=guild_id)}
                 for m in message["mentions"]
             ]
         for session in list(self._sessions):
-            if not session.identified or not session.intents & needed:
+            if not session.identified or not session.holds(guild_id) or not session.intents & needed:
                 continue
             payload = event
             privileged = (
@@ -1053,6 +1152,7 @@ class FakeDiscord(LocalServer):
         interaction_id = self._next_id()
         token = f"itoken-{interaction_id}-{secrets.token_urlsafe(8)}"
         is_dm = channel["type"] in (1, 3)
+        guild_id = None if is_dm else self._guild_of(channel) or GUILD_ID
         payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(APP_ID),
@@ -1068,16 +1168,19 @@ class FakeDiscord(LocalServer):
             "entitlement_sku_ids": [],
             "attachment_size_limit": _ATTACHMENT_SIZE_LIMIT,
         }
-        if is_dm:
+        if guild_id is None:
             payload.update(user=user, context=1, authorizing_integration_owners={"0": "0"})
         else:
             payload.update(
-                guild_id=str(GUILD_ID),
-                guild={"id": str(GUILD_ID), "locale": "en-US", "features": ["COMMUNITY"]},
+                guild_id=str(guild_id),
+                guild={"id": str(guild_id), "locale": "en-US", "features": ["COMMUNITY"]},
                 guild_locale="en-US",
-                member={**self._member_object(user_id), "permissions": str(_EVERYONE_PERMISSIONS)},
+                member={
+                    **self._member_object(user_id, guild_id=guild_id),
+                    "permissions": str(_EVERYONE_PERMISSIONS),
+                },
                 context=0,
-                authorizing_integration_owners={"0": str(GUILD_ID)},
+                authorizing_integration_owners={"0": str(guild_id)},
             )
         if message_id is not None:
             message = self._message_index.get(message_id)
@@ -1092,12 +1195,12 @@ class FakeDiscord(LocalServer):
             token=token,
             type=interaction_type,
             channel_id=channel_id,
-            guild_id=None if is_dm else GUILD_ID,
+            guild_id=guild_id,
             user_id=user_id,
             message_id=message_id,
         )
-        if not await self._dispatch("INTERACTION_CREATE", payload):
-            raise AssertionError("no identified gateway session to deliver INTERACTION_CREATE to")
+        if not await self._dispatch("INTERACTION_CREATE", payload, guild_id=guild_id):
+            raise AssertionError("no identified gateway session (holding the guild) for INTERACTION_CREATE")
         return interaction_id
 
     def _require_channel_for_event(self, channel_id: int) -> dict[str, Any]:
@@ -1227,7 +1330,7 @@ class FakeDiscord(LocalServer):
         return _json_response(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shard_count,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
@@ -1243,10 +1346,10 @@ class FakeDiscord(LocalServer):
         if int(m["app"]) != APP_ID:
             raise _HTTPError(403, 50001, "Missing Access")
         guild = m.groupdict().get("guild")
-        if guild is not None and int(guild) != GUILD_ID:
+        if guild is not None and int(guild) not in self.guilds:
             raise _HTTPError(403, 50001, "Missing Access")
         body = request.json if isinstance(request.json, list) else []
-        previous = self._guild_commands.get(GUILD_ID, []) if guild else self._global_commands
+        previous = self._guild_commands.get(int(guild), []) if guild else self._global_commands
         previous_ids = {(c["name"], c.get("type", 1)): c["id"] for c in previous}
         echoed: list[dict[str, Any]] = []
         for command in body:
@@ -1324,6 +1427,7 @@ class FakeDiscord(LocalServer):
             message["flags"] = (flags & _FLAG_EPHEMERAL) | (_FLAG_LOADING if thinking else 0)
             self._store_message(message, public=False)
             interaction.original_message_id = int(message["id"])
+            interaction.message_ids.append(int(message["id"]))
             interaction.deferred_thinking = thinking
             info.update(
                 response_message_id=message["id"],
@@ -1339,6 +1443,7 @@ class FakeDiscord(LocalServer):
                     400, 50035, "Invalid Form Body (update responses need a component interaction)"
                 )
             interaction.original_message_id = interaction.message_id
+            interaction.message_ids.append(interaction.message_id)
             message = self._message_index[interaction.message_id]
             if callback_type == 7:
                 self._apply_edit(message, data)
@@ -1404,6 +1509,7 @@ class FakeDiscord(LocalServer):
             )
             message["flags"] = flags
             self._store_message(message, public=False)
+            interaction.message_ids.append(int(message["id"]))
         if not int(message["flags"]) & _FLAG_EPHEMERAL:
             await self._echo(message)
         if _truthy(request.query.get("wait")):
@@ -1486,6 +1592,11 @@ class FakeDiscord(LocalServer):
             raise _HTTPError(400, 50006, "Cannot send an empty message")
         if len(body.get("content") or "") > 2000:
             raise _HTTPError(400, 50035, "Invalid Form Body (content: Must be 2000 or fewer in length.)")
+        if body.get("enforce_nonce") and body.get("nonce") is not None:
+            # Discord: "checked for uniqueness in the past few minutes"; a repeat returns the first
+            for earlier in self.messages.get(channel_id, []):
+                if earlier.get("nonce") == body["nonce"] and int(earlier["author"]["id"]) == BOT_USER_ID:
+                    return _json_response(earlier)
         message = self._message_object(channel_id, body, author=self.bot_user, files=request.files)
         self._store_message(message, public=True)
         channel["last_message_id"] = message["id"]
@@ -1518,7 +1629,7 @@ class FakeDiscord(LocalServer):
         return {
             "id": str(thread_id),
             "type": thread_type,
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(self._guild_of(self.channels[parent_id]) or GUILD_ID),
             "parent_id": str(parent_id),
             "owner_id": str(BOT_USER_ID),
             "name": body["name"],
@@ -1542,7 +1653,9 @@ class FakeDiscord(LocalServer):
     async def _register_thread(self, thread: dict[str, Any]) -> None:
         self.threads.append(thread)
         self.channels[int(thread["id"])] = thread
-        await self._dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        await self._dispatch(
+            "THREAD_CREATE", {**thread, "newly_created": True}, guild_id=self._guild_of(thread)
+        )
 
     @staticmethod
     def _require_thread_name(body: dict[str, Any]) -> None:
@@ -1688,20 +1801,27 @@ class FakeDiscord(LocalServer):
             raise _HTTPError(404, 10013, "Unknown User")
         return _json_response(self.users[user_id])
 
-    async def _get_guild(self, request: _Request, m: re.Match[str]) -> web.Response:
-        if int(m["guild"]) != GUILD_ID:
+    def _require_guild(self, guild: str) -> int:
+        if int(guild) not in self.guilds:
             raise _HTTPError(404, 10004, "Unknown Guild")
-        return _json_response(self._guild_object())
+        return int(guild)
+
+    async def _get_guild(self, request: _Request, m: re.Match[str]) -> web.Response:
+        return _json_response(self._guild_object(self._require_guild(m["guild"])))
 
     async def _get_guild_channels(self, request: _Request, m: re.Match[str]) -> web.Response:
-        if int(m["guild"]) != GUILD_ID:
-            raise _HTTPError(404, 10004, "Unknown Guild")
-        return _json_response([c for c in self.channels.values() if c["type"] in (0, 2, 4, 5, 15, 16)])
+        guild_id = self._require_guild(m["guild"])
+        return _json_response(
+            [
+                c
+                for c in self.channels.values()
+                if self._guild_of(c) == guild_id and c["type"] in (0, 2, 4, 5, 15, 16)
+            ]
+        )
 
     async def _get_member(self, request: _Request, m: re.Match[str]) -> web.Response:
-        if int(m["guild"]) != GUILD_ID:
-            raise _HTTPError(404, 10004, "Unknown Guild")
+        guild_id = self._require_guild(m["guild"])
         user_id = int(m["uid"])
         if user_id != BOT_USER_ID and user_id not in self.users:
             raise _HTTPError(404, 10007, "Unknown Member")
-        return _json_response(self._member_object(user_id))
+        return _json_response(self._member_object(user_id, guild_id=guild_id))
