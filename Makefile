@@ -40,6 +40,9 @@ bench: $(STAMP)          ## speed figures, printed as tables (never part of the 
 	$(BIN)/python -m bench.meetups
 	$(BIN)/python -m bench.reminders
 
+bench-cluster: $(STAMP)  ## two bot processes on PostgreSQL under slash-command load (needs a server; ARGS=...)
+	$(BIN)/python -m bench.load $(ARGS)
+
 messages: $(STAMP)       ## refresh the translation template and catalogs after changing strings
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 --no-location --sort-output \
 		--project iben-bot --version 0.1 -o bot/locale/messages.pot .

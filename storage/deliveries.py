@@ -9,6 +9,7 @@ neither loses nor repeats it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from storage.db import Database
 from storage.lease import Lease
 from storage.models import Delivery
+
+log = logging.getLogger(__name__)
 
 
 class Claim(StrEnum):
@@ -96,6 +99,8 @@ class DeliveryLedger:
                     .returning(Delivery.key)
                 )
                 taken.update(result.scalars())
+        if taken:
+            log.warning("took over %d deliveries left in doubt by a process that died", len(taken))
         return frozenset(taken)
 
     async def mark_sent_many(self, keys: Sequence[str], at: datetime) -> None:
