@@ -70,7 +70,13 @@ async def build_runtime(
     """Open (and migrate) the database and wire the core; the scheduler is not started yet."""
     db = Database(config.database.url)
     await db.upgrade()
-    lease = Lease(db, lock_id=config.cluster.leader_lock_id, poll_seconds=config.cluster.leader_poll_seconds)
+    cluster = config.cluster
+    lease = Lease(
+        db,
+        lock_id=cluster.leader_lock_id,
+        poll_seconds=cluster.leader_poll_seconds,
+        name=cluster.instance_name,
+    )
     sched = scheduler if scheduler is not None else ApschedulerScheduler(db, lease)
     members = MemberRepository(db)
     services = Services(

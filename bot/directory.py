@@ -9,6 +9,7 @@ and at once after this process's own writes (`mark_dirty`).
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -101,6 +102,7 @@ class DirectoryIndex:
         self._name_order: list[tuple[str, int]] = []  # (folded name, member id), sorted: rank = position
         self._name_key: dict[int, tuple[str, int]] = {}  # slot -> its key in _name_order
         self._bulk = False
+        self._refreshing = asyncio.Lock()
 
     # ---------------------------------------------------------------- freshness
 
@@ -109,6 +111,12 @@ class DirectoryIndex:
         self._dirty = True
 
     async def refresh(self, now: datetime) -> None:
+        """Catch up with the members table; concurrent lookups wait for one refresh (a second
+        caller must not search the index while the first is still loading it)."""
+        async with self._refreshing:
+            await self._refresh(now)
+
+    async def _refresh(self, now: datetime) -> None:
         tick = self._monotonic()
         if self.version < 0:
             self.version = await self._members.version()

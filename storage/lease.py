@@ -40,11 +40,13 @@ def _dsn(url: str) -> str:
 class Lease:
     """This process's identity and scheduler leadership (see the module docstring)."""
 
-    def __init__(self, db: Database, *, lock_id: int, poll_seconds: float = 1.0) -> None:
+    def __init__(self, db: Database, *, lock_id: int, poll_seconds: float = 1.0, name: str = "") -> None:
         self._db = db
         self.lock_id = lock_id
         self.poll_seconds = poll_seconds
         self.instance_key = secrets.randbelow(2**31 - 1) + 1
+        self.name = f"{name} (instance {self.instance_key})" if name else f"instance {self.instance_key}"
+        self._stopping = False
         self.is_leader = db.is_sqlite
         self.takeovers = 0
         self._conn: Any = None
@@ -67,6 +69,7 @@ class Lease:
         self._task = asyncio.create_task(self._loop(), name="leader-lease")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -94,7 +97,7 @@ class Lease:
                     await self._conn.add_listener(JOBS_CHANNEL, self._notified)
                     self.takeovers += 1
                     self.is_leader = True
-                    log.info("this process (instance %d) now leads the scheduler", self.instance_key)
+                    log.info("%s now leads the scheduler", self.name)
                     if self._on_change is not None:
                         await self._on_change(True)
             else:
@@ -104,7 +107,7 @@ class Lease:
             await self._drop(step_down=True)
 
     def _terminated(self, _conn: Any) -> None:
-        if self.is_leader:
+        if self.is_leader and not self._stopping:
             log.warning("the leader's lease connection closed; stepping down")
             asyncio.get_running_loop().create_task(self._drop(step_down=True))
 
@@ -120,7 +123,10 @@ class Lease:
                 await asyncio.wait_for(conn.close(), timeout=2)
         if step_down and self.is_leader and self.shared:
             self.is_leader = False
-            log.warning("this process (instance %d) no longer leads the scheduler", self.instance_key)
+            if self._stopping:
+                log.info("%s stops and hands the scheduler over", self.name)
+            else:
+                log.warning("%s no longer leads the scheduler", self.name)
             if self._on_change is not None:
                 await self._on_change(False)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 from datetime import timedelta
+from typing import Any, cast
 
 import pytest
 
@@ -271,3 +274,39 @@ async def test_working_hours_follow_each_members_zone_across_midnight(
     assert index.in_working_hours(clock.now())[:2].tolist() == [True, True]
     clock.advance(timedelta(hours=6))  # 19:00 UTC = 04:00 Tokyo (outside), 19:00 London (outside)
     assert index.in_working_hours(clock.now())[:2].tolist() == [False, False]
+
+
+async def test_concurrent_first_lookups_all_see_the_directory(sqlite_url: str, clock: ManualClock) -> None:
+    """In a process that just started, a lookup arriving while the first one loads the index waits for
+    it instead of searching an empty index ("Nobody matches", seen under load in bench.load)."""
+    rt = await build_runtime(make_config(sqlite_url), clock=clock, scheduler=ManualScheduler())
+    members = rt.services.members
+    loading, others_done = asyncio.Event(), asyncio.Event()
+
+    class SlowFirstLoad:  # the members repository, with a first full load that takes its time
+        def __getattr__(self, name: str) -> Any:
+            return getattr(members, name)
+
+        async def cards(self, *args: Any) -> Any:
+            if not loading.is_set():
+                loading.set()
+                with contextlib.suppress(TimeoutError):  # the others finish first if they do not wait
+                    await asyncio.wait_for(others_done.wait(), 1.0)
+            return await members.cards(*args)
+
+    try:
+        member = MemberInput(name="Kwame", identities={"console": "kwame"}, roles=["examiner"],
+                             subjects=["biology"], timezone="Africa/Accra")  # fmt: skip
+        await members.upsert(member, clock.now())
+        rt.services.directory = DirectoryIndex(cast(Any, SlowFirstLoad()), rt.db)  # never loaded yet
+        port = ConsolePort()
+        rt.attach(port)
+        session = ConsoleSession(rt, port, out=lambda _: None)
+        first = asyncio.create_task(session.command("whois-examiner", "biology"))
+        await loading.wait()
+        others = await asyncio.gather(*(session.command("whois-examiner", "biology") for _ in range(4)))
+        others_done.set()
+        replies = [await first, *others]
+        assert [r.text.split(":")[0] for r in replies] == ["1 member matches Examiner · Biology"] * 5
+    finally:
+        await rt.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -120,13 +121,21 @@ async def test_ask_posts_a_thread_and_answers_the_asker_with_a_link(slack: Slack
     assert stored is not None and stored.asker_user_id == "UASK"
 
 
-async def test_a_retried_or_repeated_delivery_never_creates_a_second_thread(slack: SlackWorld) -> None:
+async def test_a_retried_or_repeated_delivery_never_creates_a_second_thread(
+    slack: SlackWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="adapters.slack.adapter")
     await slack.command("/ask", "Same question", trigger="T-same")
     await slack.fake.wait_for_responses(1)
-    await slack.command("/ask", "Same question", trigger="T-same", retry=1)
+    retried = await slack.command("/ask", "Same question", trigger="T-same", retry=1)
+    assert retried.status == 200  # acked, so Slack stops retrying
+    async with asyncio.timeout(5):
+        while "T-same arrived again" not in caplog.text:  # noqa: ASYNC110  (the listener's log line)
+            await asyncio.sleep(0.01)
+    await slack.command("/help", "", trigger="T-after")
     responses = await slack.fake.wait_for_responses(2)
     assert len(slack.fake.calls_to("chat.postMessage")) == 1
-    assert "ya se publicó" in responses[1]["text"]  # the asker reads Spanish
+    assert len(responses) == 2 and "/ask" in responses[1]["text"]  # the retry got no second answer
 
 
 async def test_whois_examiner_lists_members_with_mentions_and_local_time(slack: SlackWorld) -> None:

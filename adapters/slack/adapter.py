@@ -67,9 +67,9 @@ class SlackAdapter:
         self.app.error(self._on_error)
 
     async def _first_time(self, kind: str, request_id: object) -> bool:
-        """Slack retries events it thinks went unanswered, to any instance: the first one to claim the
-        event's id in the shared ledger handles it; the others drop the copy (and log it). (A retried
-        /ask is recognised by the core itself, which tells the asker it is already posted.)"""
+        """Slack retries what it thinks went unanswered, to any instance: the first one to claim the
+        request's id in the shared ledger handles it; the others drop the copy (and log it). If the
+        instance that claimed it died before answering, the claim is in doubt and the retry runs."""
         if not request_id:
             return True
         services = self.runtime.services
@@ -87,6 +87,8 @@ class SlackAdapter:
     def _command_listener(self, spec: CommandSpec) -> Any:
         async def listener(ack: Any, command: dict[str, Any], respond: Any) -> None:
             await ack()  # within Slack's 3 s, before any database or API work
+            if not await self._first_time("command", command.get("trigger_id")):
+                return  # a retry of a command an instance already has: it answers, once
             actor = await self._actor(str(command.get("user_id", "")), str(command.get("user_name", "")))
             event = CommandEvent(
                 actor=actor,
