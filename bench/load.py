@@ -10,7 +10,7 @@ across the instances, like a load balancer; a share of them is re-sent, identica
 and every Q&A thread and reports ack latency, errors, threads lost or duplicated, and answers
 missing or duplicated per trigger.
 
-    python -m bench.load [--requests 1000] [--clients 50] [--instances 2] [--retry-share 0.1]
+    python -m bench.load [--requests 1000] [--clients 50] [--instances 2] [--retry-share 0.1] [--rate 0]
                          [--database-url postgresql://postgres@127.0.0.1:5432/iben_load]
 """
 
@@ -283,7 +283,11 @@ async def _post(
 
 
 async def send_all(
-    plan: Sequence[Planned], instances: Sequence[BotInstance], fake: FakeSlackAPI, clients: int
+    plan: Sequence[Planned],
+    instances: Sequence[BotInstance],
+    fake: FakeSlackAPI,
+    clients: int,
+    rate: float = 0.0,
 ) -> Outcome:
     queue: asyncio.Queue[Planned] = asyncio.Queue()
     for item in plan:
@@ -298,6 +302,8 @@ async def send_all(
                 item = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            if rate > 0:  # an open arrival schedule: request i leaves at i / rate seconds
+                await asyncio.sleep(max(0.0, start + item.index / rate - time.perf_counter()))
             command = "/ask" if item.kind == "ask" else "/whois"
             body = slash_command_body(
                 command,
@@ -323,6 +329,37 @@ async def send_all(
         await asyncio.gather(*(client(http) for _ in range(clients)))
     outcome.send_seconds = time.perf_counter() - start
     return outcome
+
+
+async def server_acks(instances: Sequence[BotInstance]) -> str:
+    """The instances' own ack histograms (`iben_ack_seconds` on /metrics): arrival to response inside
+    the bot, without the clients' and the network's share."""
+    buckets: Counter[float] = Counter()
+    total = count = 0.0
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        for instance in instances:
+            async with http.get(instance.base_url + "/metrics") as response:
+                text = await response.text()
+            for line in text.splitlines():
+                if line.startswith("iben_ack_seconds_bucket") and 'platform="slack"' in line:
+                    le = re.search(r'le="([^"]+)"', line)
+                    if le:
+                        buckets[float(le[1])] += float(line.rsplit(" ", 1)[1])
+                elif line.startswith("iben_ack_seconds_sum") and 'platform="slack"' in line:
+                    total += float(line.rsplit(" ", 1)[1])
+                elif line.startswith("iben_ack_seconds_count") and 'platform="slack"' in line:
+                    count += float(line.rsplit(" ", 1)[1])
+    if not count:
+        return "server-side ack: no samples"
+
+    def upper(share: float) -> str:
+        bound = next((le for le in sorted(buckets) if buckets[le] >= share * count), math.inf)
+        return "over 10 s" if math.isinf(bound) else f"≤ {bound * 1000:g} ms"
+
+    return (
+        f"server-side ack ({count:.0f} requests, iben_ack_seconds): mean {total / count * 1000:.1f} ms, "
+        f"p50 {upper(0.5)}, p99 {upper(0.99)}"
+    )
 
 
 async def idle_probe(instances: Sequence[BotInstance], fake: FakeSlackAPI, count: int) -> list[float]:
@@ -592,7 +629,8 @@ async def run(args: argparse.Namespace) -> int:
                 f"sending {len(plan)} commands from {args.clients} clients ...",
                 file=sys.stderr,
             )
-            outcome = await send_all(plan, instances, fake, args.clients)
+            outcome = await send_all(plan, instances, fake, args.clients, args.rate)
+            server = await server_acks(instances)
             started = time.perf_counter()
             outcome.settled = await wait_for_answers(plan, fake, args.wait, args.quiet)
             outcome.settle_seconds = time.perf_counter() - started
@@ -600,6 +638,7 @@ async def run(args: argparse.Namespace) -> int:
             outcome.idle_ms = await idle_probe(instances, fake, args.idle_probes)
             dead = [i for i in instances if not i.running]
             report(args, plan, outcome, counts, instances)
+            print(server)
             for instance in dead:
                 print(f"{instance.name} STOPPED during the run (exit {instance.returncode}):")
                 print(instance.log_tail(20))
@@ -614,6 +653,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--requests", type=int, default=1000, help="slash commands (not counting retries)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="requests per second offered (0: as fast as clients go)",
+    )
     parser.add_argument("--instances", type=int, default=2, help="bot processes behind the 'load balancer'")
     parser.add_argument(
         "--database-url",

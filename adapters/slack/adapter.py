@@ -10,12 +10,16 @@ import json
 import logging
 import re
 import time
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.calendar_feed import calendar_routes
 from adapters.metrics import health_routes
@@ -41,6 +45,7 @@ from bot.port import FormErrors, Reply
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+WORKERS = 16  # commands worked on at once per process (acks never wait for these)
 
 
 class SlackAdapter:
@@ -48,7 +53,10 @@ class SlackAdapter:
         self.runtime = runtime
         settings = runtime.config.slack
         self.settings = settings
-        client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_base_url)
+        # One HTTP session for every Web API call and response_url post: without one, slack_sdk opens
+        # a new session (and connection) per call, which was most of the CPU a command cost.
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_base_url, session=self.http)
         self.app = AsyncApp(
             client=client,
             signing_secret=settings.signing_secret or None,
@@ -57,6 +65,11 @@ class SlackAdapter:
             raise_error_for_unhandled_request=False,
         )
         self.port = SlackPort(client)
+        secret = settings.signing_secret
+        self._verifier = SignatureVerifier(secret) if settings.mode == "http" and secret else None
+        self._background: set[asyncio.Task[None]] = set()
+        self._working = asyncio.Semaphore(WORKERS)
+        self._dispatching = asyncio.Semaphore(WORKERS)
         runtime.attach(self.port)
         for spec in runtime.dispatcher.commands.values():
             self.app.command(f"/{spec.name}")(self._command_listener(spec))
@@ -87,30 +100,47 @@ class SlackAdapter:
     def _command_listener(self, spec: CommandSpec) -> Any:
         async def listener(ack: Any, command: dict[str, Any], respond: Any) -> None:
             await ack()  # within Slack's 3 s, before any database or API work
-            if not await self._first_time("command", command.get("trigger_id")):
-                return  # a retry of a command an instance already has: it answers, once
-            actor = await self._actor(str(command.get("user_id", "")), str(command.get("user_name", "")))
-            event = CommandEvent(
-                actor=actor,
-                conversation=Conversation(
-                    Platform.SLACK, str(command.get("team_id", "")), str(command.get("channel_id", ""))
-                ),
-                name=spec.name,
-                args=spec.args_from_text(str(command.get("text", ""))),
-                event_id=str(command.get("trigger_id") or f"{command.get('user_id')}:{command.get('text')}"),
-                received_at=self.runtime.services.clock.now(),
-            )
-            form = await self.runtime.dispatcher.form_for(event, self.port)
-            if form is not None:
-                metadata = {"channel": event.conversation.channel}
-                await self.port.client.views_open(
-                    trigger_id=command["trigger_id"], view=form_view(form, metadata)
-                )
-                return
-            reply = await self.runtime.dispatcher.command(event, self.port)
-            await self._deliver(reply, respond, actor.user_id)
+            async with self._working:  # the rest waits its turn, so acks stay quick under load
+                await self._run_command(spec, command, self._responder(command.get("response_url"), respond))
 
         return listener
+
+    async def _run_command(self, spec: CommandSpec, command: dict[str, Any], respond: Any) -> None:
+        if not await self._first_time("command", command.get("trigger_id")):
+            return  # a retry of a command an instance already has: it answers, once
+        actor = await self._actor(str(command.get("user_id", "")), str(command.get("user_name", "")))
+        event = CommandEvent(
+            actor=actor,
+            conversation=Conversation(
+                Platform.SLACK, str(command.get("team_id", "")), str(command.get("channel_id", ""))
+            ),
+            name=spec.name,
+            args=spec.args_from_text(str(command.get("text", ""))),
+            event_id=str(command.get("trigger_id") or f"{command.get('user_id')}:{command.get('text')}"),
+            received_at=self.runtime.services.clock.now(),
+        )
+        form = await self.runtime.dispatcher.form_for(event, self.port)
+        if form is not None:
+            metadata = {"channel": event.conversation.channel}
+            await self.port.client.views_open(
+                trigger_id=command["trigger_id"], view=form_view(form, metadata)
+            )
+            return
+        reply = await self.runtime.dispatcher.command(event, self.port)
+        await self._deliver(reply, respond, actor.user_id)
+
+    def _responder(self, response_url: object, fallback: Any) -> Any:
+        """Bolt's `respond`, but over the adapter's shared HTTP session."""
+        if not isinstance(response_url, str) or not response_url:
+            return fallback
+
+        async def respond(**message: Any) -> None:
+            await AsyncWebhookClient(url=response_url, session=self.http).send_dict(message)
+
+        return respond
+
+    async def close(self) -> None:
+        await self.http.close()
 
     async def _deliver(self, reply: Reply, respond: Any, user_id: str, *, replace: bool = False) -> None:
         """Send a reply through response_url; an attachment goes to the user's DM (Slack has no
@@ -154,6 +184,7 @@ class SlackAdapter:
             received_at=self.runtime.services.clock.now(),
         )
         reply = await self.runtime.dispatcher.button(event, self.port)
+        respond = self._responder(body.get("response_url"), respond)
         await self._deliver(reply, respond, actor.user_id, replace=reply.replace)
 
     async def _on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -236,6 +267,27 @@ class SlackAdapter:
                 response_type="ephemeral",
             )
 
+    def _acks_early(self, body: str, headers: Mapping[str, str]) -> bool:
+        """A correctly signed slash command is acked with an empty 200 at once, and Bolt runs it in
+        the background. (Bolt would answer only once its listener's ack() is seen, which it checks
+        every 10 ms; under load that polling was most of the ack time.) Anything else, including a
+        bad signature, goes through Bolt as usual."""
+        if "command=" not in body or "payload=" in body or self._verifier is None:
+            return False
+        return bool(self._verifier.is_valid_request(body, dict(headers)))
+
+    def _in_background(self, work: Awaitable[Any]) -> None:
+        async def run() -> None:
+            try:
+                async with self._dispatching:  # a burst waits here as idle coroutines, not ready work
+                    await work
+            except Exception:
+                log.exception("a Slack command failed after its ack")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def web_app(self) -> web.Application:
         """HTTP mode: one route for commands, events and interactivity, as the manifest declares."""
 
@@ -248,7 +300,11 @@ class SlackAdapter:
             except UnicodeDecodeError:
                 log.warning("Slack request refused: its body is not valid UTF-8")
                 return web.Response(status=400, text="The request body is not valid UTF-8.")
-            response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+            if self._acks_early(bolt_request.raw_body, request.headers):
+                self._in_background(self.app.async_dispatch(bolt_request))
+                response: web.StreamResponse = web.Response(status=200)
+            else:
+                response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
             metrics.ack("slack", time.perf_counter() - started)
             return response
 
@@ -256,6 +312,11 @@ class SlackAdapter:
         app.router.add_post(EVENTS_PATH, handle)
         app.add_routes(calendar_routes(self.runtime))
         app.add_routes(health_routes(self.runtime))
+
+        async def close_http(_app: web.Application) -> None:
+            await self.close()
+
+        app.on_cleanup.append(close_http)
         return app
 
     async def start_http(self, host: str, port: int) -> tuple[web.AppRunner, int]:
@@ -286,3 +347,4 @@ class SlackAdapter:
                 await handler.start_async()  # type: ignore[no-untyped-call]
             finally:
                 await handler.close_async()  # type: ignore[no-untyped-call]
+                await self.close()
