@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from bot.handlers.ask import on_thread_message
 from bot.i18n import N_, Translator, pick_locale
 from bot.jobs import JOB_HANDLERS, JobFailed
 from bot.port import ChatPort, Form, FormErrors, Reply
+from bot.safety import storable
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,8 @@ class Dispatcher:
                     "That is {count} characters; please keep it under {limit}. Nothing was posted."
                 ).format(count=len(str(event.args[too_long[0]])), limit=MAX_INPUT_CHARS)
             )
+        args = {k: storable(v) if isinstance(v, str) else v for k, v in event.args.items()}
+        event = replace(event, args=args)  # no NUL or lone surrogate reaches a handler or the database
         if spec.subcommands and event.args.get(SUBCOMMAND) not in (None, *(s.name for s in spec.subcommands)):
             return Reply(t.gettext(spec.usage))
         required = spec.required_options(event.args)
@@ -159,12 +163,14 @@ class Dispatcher:
             await self._count("form")
             return Reply(ctx.t.gettext("This form is no longer active. Please run the command again."))
         what = f"form {event.form_id} (event {event.event_id})"
+        event = replace(event, values={k: storable(v) for k, v in event.values.items()})
         return await self._guarded("form", what, ctx, spec.handler(event, ctx))
 
     async def message(self, event: MessageEvent, port: ChatPort) -> None:
         """Messages matter inside threads: a café tablecloth's notes, or a Q&A question's answers."""
         from bot.cafe.engine import on_message as on_cafe_message
 
+        event = replace(event, text=storable(event.text))  # PostgreSQL refuses NUL in kept notes
         try:
             ctx = self.context(port, event.actor)
             if not await on_cafe_message(event, ctx):

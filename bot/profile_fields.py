@@ -124,12 +124,12 @@ def validate(
             else:
                 values[key] = tuple(dict.fromkeys(term.id for term in terms))
         elif key == "timezone":
-            _zone(raw, t, values, errors, key)
+            _zone(raw, t, values, errors, key, escape)
         elif key == "hours":
             _hours(raw, t, values, errors, key)
         elif key == "where":
             zone_text, _, hours_text = raw.partition(" ")
-            _zone(zone_text, t, values, errors, key)
+            _zone(zone_text, t, values, errors, key, escape)
             if hours_text.strip() and key not in errors:
                 _hours(hours_text, t, values, errors, key)
         elif key == "open":
@@ -149,13 +149,22 @@ def validate(
     return Changes(values, errors)
 
 
-def _zone(raw: str, t: Translator, values: dict[str, Any], errors: dict[str, str], key: str) -> None:
+def _zone(
+    raw: str,
+    t: Translator,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    key: str,
+    escape: Callable[[str], str] = str,
+) -> None:
     if not raw.strip():
         values["timezone"] = None  # an emptied field clears the zone
         return
     zone, suggestions = resolve_zone(raw)
     if zone is None:
-        message = t.gettext("'{value}' is not a time zone. Use a name like Europe/Madrid.").format(value=raw)
+        message = t.gettext("'{value}' is not a time zone. Use a name like Europe/Madrid.").format(
+            value=escape(raw)
+        )
         if suggestions:
             message += " " + t.gettext("Did you mean: {names}?").format(names=", ".join(suggestions))
         errors[key] = message
@@ -164,7 +173,7 @@ def _zone(raw: str, t: Translator, values: dict[str, Any], errors: dict[str, str
         ZoneInfo(zone)
     except ZoneInfoNotFoundError:  # pragma: no cover - available_timezones lists only loadable zones
         errors[key] = t.gettext("'{value}' is not a time zone. Use a name like Europe/Madrid.").format(
-            value=raw
+            value=escape(raw)
         )
         return
     values["timezone"] = zone

@@ -321,3 +321,25 @@ async def test_a_failed_ping_is_retried_not_dropped_nor_doubled(sqlite_url: str,
         assert sorted(recipients) == ["ana", "fatima", "kwame", "mei"]  # each exactly once
     finally:
         await runtime.close()
+
+
+async def test_an_answer_with_a_nul_or_a_lone_surrogate_is_kept_on_both_databases(
+    database_url: str, clock: ManualClock
+) -> None:
+    """PostgreSQL refuses NUL in text and SQLite cannot encode a lone surrogate: the answer is kept
+    without them instead of being lost with an error."""
+    rt = await build_runtime(make_config(database_url), clock=clock, scheduler=ManualScheduler())
+    try:
+        port = ConsolePort()
+        rt.attach(port)
+        session = ConsoleSession(rt, port, out=lambda _: None)
+        session.actor = Actor(Platform.CONSOLE, "tom", "Tom Wilson", "en", "Europe/London")
+        await session.command("ask", "Which lab safety rules do you use?")
+        root = port.in_channel("qa")[0]
+        session.actor = Actor(Platform.CONSOLE, "sarah", "Sarah Cohen")
+        await session.message("Goggles\x00 always \ud800 and gloves.", thread=root.message_id)
+        assert [a.text for a in await rt.services.questions.answers(1)] == [
+            "Goggles always \ufffd and gloves."
+        ]
+    finally:
+        await rt.close()

@@ -71,6 +71,24 @@ def _actor(interaction_user: discord.abc.User, locale: discord.Locale | None) ->
     )
 
 
+def _log_mistyped(spec: CommandSpec, options: dict[str, Any]) -> None:
+    """Discord checks option types against the synced definition; a value of another type means the
+    synced commands are stale. The core still answers it (it reads every value as text if need be);
+    the warning tells the operator to sync."""
+    sub = next((s for s in spec.subcommands if s.name == options.get(SUBCOMMAND)), None)
+    for option in sub.options if sub else spec.options:
+        value = options.get(option.name)
+        expected = _PYTHON_TYPES[option.type]
+        if value is not None and (type(value) is not expected):
+            log.warning(
+                "Discord sent /%s option %s as %s, not %s (commands out of sync?)",
+                spec.name,
+                option.name,
+                type(value).__name__,
+                option.type.value,
+            )
+
+
 class DiscordAdapter:
     def __init__(self, runtime: Runtime, *, guild_ready_timeout: float = 2.0) -> None:
         self.runtime = runtime
@@ -97,6 +115,7 @@ class DiscordAdapter:
         log.info("Discord: %s", self.shards_text())
         self.tree = app_commands.CommandTree(self.client)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.tree.interaction_check = self._readable  # type: ignore[method-assign]
         self.port = DiscordPort(self.client)
         runtime.attach(self.port)
         for spec in runtime.dispatcher.commands.values():
@@ -162,6 +181,7 @@ class DiscordAdapter:
         self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
     ) -> None:
         started = time.perf_counter()
+        _log_mistyped(spec, options)
         event = CommandEvent(
             actor=_actor(interaction.user, interaction.locale),
             conversation=Conversation(
@@ -291,12 +311,45 @@ class DiscordAdapter:
         else:
             await self._send(interaction, reply)
 
+    async def _readable(self, interaction: discord.Interaction) -> bool:
+        """An application command without its data would crash inside discord.py's tree: refuse it
+        plainly before the tree reads it."""
+        if interaction.data:
+            return True
+        log.warning("Discord sent an application command without its data (interaction %s)", interaction.id)
+        t = Translator(normalize_locale(interaction.locale.value))
+        text = t.gettext(
+            "This command's options did not arrive as I expected, so nothing was done. "
+            "Please run it again; if this keeps happening, restart Discord."
+        )
+        try:
+            await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the user about the failure")
+        return False
+
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        """Last resort: the log gets the traceback, the member a plain sentence."""
-        log.error("Discord command failed: %r", error, exc_info=error)
-        text = Translator(normalize_locale(interaction.locale.value)).gettext(CRASH_MESSAGE)
+        """Last resort: the log gets the traceback, the member a plain sentence. A command or options
+        Discord sent that this bot does not have (commands synced by another version) get a clear
+        answer and a warning, not the crash apology."""
+        t = Translator(normalize_locale(interaction.locale.value))
+        if isinstance(error, app_commands.CommandNotFound):
+            name = " ".join([*error.parents, error.name])
+            log.warning("Discord sent /%s, which this bot does not have (commands out of sync?)", name[:80])
+            text = t.gettext("I don't know the command /{name}. Type /help to see what I can do.").format(
+                name=self.port.escape(name[:40])
+            )
+        elif isinstance(error, app_commands.CommandSignatureMismatch | app_commands.TransformerError):
+            log.warning("Discord command refused, its options do not match the bot's: %s", error)
+            text = t.gettext(
+                "This command's options did not arrive as I expected, so nothing was done. "
+                "Please run it again; if this keeps happening, restart Discord."
+            )
+        else:
+            log.error("Discord command failed: %r", error, exc_info=error)
+            text = t.gettext(CRASH_MESSAGE)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)

@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -48,6 +49,12 @@ EVENTS_PATH = "/slack/events"
 WORKERS = 16  # commands worked on at once per process (acks never wait for these)
 
 
+def _bad_timestamp(request: Any) -> bool:
+    """True when a Bolt request's X-Slack-Request-Timestamp is missing or not a whole number."""
+    values = (getattr(request, "headers", None) or {}).get("x-slack-request-timestamp") or [""]
+    return not re.fullmatch(r"-?[0-9]+", str(values[0]).strip())
+
+
 class SlackAdapter:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -73,6 +80,7 @@ class SlackAdapter:
         runtime.attach(self.port)
         for spec in runtime.dispatcher.commands.values():
             self.app.command(f"/{spec.name}")(self._command_listener(spec))
+        self.app.command(re.compile(r".*"))(self._on_unknown_command)  # last: only what nothing above took
         self.app.event("message")(self._on_message)
         self.app.event("reaction_added")(self._on_reaction)
         self.app.action(re.compile(r".+"))(self._on_action)
@@ -167,9 +175,33 @@ class SlackAdapter:
             kwargs["replace_original"] = True
         await respond(**kwargs)
 
-    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+    async def _on_unknown_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        """A slash command the app manifest has but this code does not (a manifest ahead of the
+        deployed bot): the member hears so, and the operator gets a warning."""
         await ack()
+        name = str(command.get("command", "")).lstrip("/")
+        log.warning("Slack sent /%s, which this bot does not have (app manifest out of date?)", name[:80])
+        actor = await self._actor(str(command.get("user_id", "")), str(command.get("user_name", "")))
+        event = CommandEvent(
+            actor=actor,
+            conversation=Conversation(
+                Platform.SLACK, str(command.get("team_id", "")), str(command.get("channel_id", ""))
+            ),
+            name=name,
+            args={},
+            event_id=str(command.get("trigger_id", "")),
+            received_at=self.runtime.services.clock.now(),
+        )
+        reply = await self.runtime.dispatcher.command(event, self.port)
+        await self._deliver(reply, self._responder(command.get("response_url"), respond), actor.user_id)
+
+    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         user = body.get("user") or {}
+        if not isinstance(user, dict) or not user.get("id"):
+            log.warning("Slack button %r pressed by no user: ignored", action.get("action_id"))
+            await ack()
+            return
+        await ack()
         actor = await self._actor(str(user.get("id", "")), str(user.get("username", "")))
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
         event = ButtonEvent(
@@ -184,16 +216,26 @@ class SlackAdapter:
             received_at=self.runtime.services.clock.now(),
         )
         reply = await self.runtime.dispatcher.button(event, self.port)
+        if not body.get("response_url"):  # a button outside a message: the answer goes by DM
+            log.warning("Slack button %s came without a response_url; answering by DM", event.action_id)
+            await self.port.dm(actor.user_id, reply.text, reply.buttons)
+            return
         respond = self._responder(body.get("response_url"), respond)
         await self._deliver(reply, respond, actor.user_id, replace=reply.replace)
 
     async def _on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         """A submitted modal: field errors stay in the modal; otherwise close it and tell the user."""
         user = body.get("user") or {}
+        if not isinstance(user, dict) or not user.get("id"):
+            log.warning("Slack form %r submitted by no user: closed, nothing saved", view.get("callback_id"))
+            await ack()
+            return
         actor = await self._actor(str(user.get("id", "")), str(user.get("username", "")))
         try:
             metadata = json.loads(view.get("private_metadata") or "{}")
         except json.JSONDecodeError:
+            metadata = {}
+        if not isinstance(metadata, dict):
             metadata = {}
         channel = str(metadata.get("channel", ""))
         event = FormSubmitEvent(
@@ -257,8 +299,15 @@ class SlackAdapter:
         )
         await self.runtime.dispatcher.reaction(reaction, self.port)
 
-    async def _on_error(self, error: Exception, body: dict[str, Any], respond: Any = None) -> None:
-        """Last resort: log the traceback, tell the user plainly (never the traceback)."""
+    async def _on_error(
+        self, error: Exception, body: dict[str, Any], respond: Any = None, request: Any = None
+    ) -> BoltResponse | None:
+        """Last resort: log the traceback, tell the user plainly (never the traceback). A request whose
+        timestamp header is not a number makes the signature check itself raise: it is a forged or
+        broken request, refused with 401 like any other bad signature."""
+        if self.settings.mode == "http" and isinstance(error, ValueError) and _bad_timestamp(request):
+            log.warning("Slack request refused: its X-Slack-Request-Timestamp is not a number")
+            return BoltResponse(status=401, body='{"error": "invalid request"}')
         log.error("Slack listener failed: %r", error, exc_info=error)
         if respond is not None and body.get("response_url"):
             t = Translator(self.runtime.config.bot.default_locale)
@@ -266,6 +315,7 @@ class SlackAdapter:
                 text=t.gettext(CRASH_MESSAGE),
                 response_type="ephemeral",
             )
+        return None
 
     def _acks_early(self, body: str, headers: Mapping[str, str]) -> bool:
         """A correctly signed slash command is acked with an empty 200 at once, and Bolt runs it in
@@ -274,7 +324,10 @@ class SlackAdapter:
         bad signature, goes through Bolt as usual."""
         if "command=" not in body or "payload=" in body or self._verifier is None:
             return False
-        return bool(self._verifier.is_valid_request(body, dict(headers)))
+        try:
+            return bool(self._verifier.is_valid_request(body, dict(headers)))
+        except ValueError:  # a timestamp that is not a number: Bolt refuses it with 401
+            return False
 
     def _in_background(self, work: Awaitable[Any]) -> None:
         async def run() -> None:
@@ -297,14 +350,17 @@ class SlackAdapter:
             started = time.perf_counter()
             try:
                 bolt_request = await to_bolt_request(request)
+                if self._acks_early(bolt_request.raw_body, request.headers):
+                    self._in_background(self.app.async_dispatch(bolt_request))
+                    response: web.StreamResponse = web.Response(status=200)
+                else:
+                    response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
             except UnicodeDecodeError:
                 log.warning("Slack request refused: its body is not valid UTF-8")
                 return web.Response(status=400, text="The request body is not valid UTF-8.")
-            if self._acks_early(bolt_request.raw_body, request.headers):
-                self._in_background(self.app.async_dispatch(bolt_request))
-                response: web.StreamResponse = web.Response(status=200)
-            else:
-                response = await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # Bolt could not parse it
+                log.warning("Slack request refused: it could not be read (%s: %s)", type(exc).__name__, exc)
+                return web.Response(status=400, text="The request could not be read.")
             metrics.ack("slack", time.perf_counter() - started)
             return response
 

@@ -8,6 +8,7 @@ the whole change, so nothing is half-saved.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -97,8 +98,8 @@ def parse_channel(text: str) -> str | None:
     return m[1] or m[2]
 
 
-def _error(t: Translator, exc: ParseError) -> str:
-    value = exc.value
+def _error(t: Translator, exc: ParseError, escape: Callable[[str], str] = str) -> str:
+    value = escape(exc.value)
     messages = {
         "date": t.gettext("'{value}' is not a date I can read; try 2026-09-09 or 9 September 2026."),
         "time": t.gettext("Give a time of day, e.g. 15:00."),
@@ -110,8 +111,11 @@ def _error(t: Translator, exc: ParseError) -> str:
     return messages.get(exc.code, messages["word"]).format(value=value)
 
 
-def validate(fields: dict[str, str], t: Translator, *, default_timezone: str) -> EventDraft:
-    """Check every given field; errors are keyed by field name and already translated."""
+def validate(
+    fields: dict[str, str], t: Translator, *, default_timezone: str, escape: Callable[[str], str] = str
+) -> EventDraft:
+    """Check every given field; errors are keyed by field name, translated, and quote typed text
+    through `escape` (the port's, so a typed `<!channel>` comes back inert)."""
     draft = EventDraft()
     errors = draft.errors
     if "title" in fields:
@@ -124,7 +128,7 @@ def validate(fields: dict[str, str], t: Translator, *, default_timezone: str) ->
             draft.start, zone = parse_start(fields["start"])
             draft.timezone = zone or default_timezone
         except ParseError as exc:
-            errors["start"] = _error(t, exc)
+            errors["start"] = _error(t, exc, escape)
     if "repeat" in fields:
         text = fields["repeat"]
         try:
@@ -133,7 +137,7 @@ def validate(fields: dict[str, str], t: Translator, *, default_timezone: str) ->
             try:
                 draft.rrule, draft.dates = None, parse_dates(text)
             except ParseError:
-                errors["repeat"] = _error(t, rule_error)
+                errors["repeat"] = _error(t, rule_error, escape)
     if "duration" in fields:
         draft.duration_minutes = parse_duration(fields["duration"])
         if draft.duration_minutes is None:
@@ -159,13 +163,18 @@ def validate(fields: dict[str, str], t: Translator, *, default_timezone: str) ->
 
 
 def check_series(
-    series_start: datetime, zone: str, rrule: str | None, dates: tuple[date, ...], t: Translator
+    series_start: datetime,
+    zone: str,
+    rrule: str | None,
+    dates: tuple[date, ...],
+    t: Translator,
+    escape: Callable[[str], str] = str,
 ) -> str | None:
     """The combined schedule must make sense (e.g. a rule that never matches its start's year)."""
     try:
         Series(start=series_start, timezone=zone, duration_minutes=60, rrule=rrule, dates=dates)
     except ParseError as exc:
-        return _error(t, exc)
+        return _error(t, exc, escape)
     except ValueError:
         return t.gettext("That start and repeat do not make a schedule; check the date.")
     return None

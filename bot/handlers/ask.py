@@ -18,7 +18,7 @@ from bot.events import Actor, ButtonEvent, CommandEvent, FormSubmitEvent, Messag
 from bot.i18n import N_, Translator
 from bot.port import Button, ButtonStyle, Form, FormErrors, FormField, MessageRef, Reply
 from bot.routing import WAVE, first_answer_followups, wave_key
-from bot.safety import clip
+from bot.safety import as_id, clip
 from storage.questions import NewQuestion, QuestionRecord
 
 log = logging.getLogger(__name__)
@@ -203,7 +203,8 @@ def _posted_text(t: Translator, link: str | None, minutes: int | None) -> str:
 
 
 async def _own_draft(event: ButtonEvent, ctx: Context) -> QuestionRecord:
-    question = await ctx.services.questions.get(int(event.value)) if event.value.isdigit() else None
+    number = as_id(event.value)
+    question = await ctx.services.questions.get(number) if number is not None else None
     if question is None or question.asker_user_id != event.actor.user_id:
         raise UserError(ctx.t.gettext("This button is not for you."))
     return question

@@ -17,6 +17,7 @@ from bot.events import Actor, ButtonEvent, CommandEvent
 from bot.i18n import N_
 from bot.meetups.timing import zone
 from bot.port import MessageRef, Reply
+from bot.safety import as_id
 from storage.cafes import Participant, SessionRecord
 
 HOST_COMMANDS = ("next", "pause", "resume", "end")
@@ -187,7 +188,8 @@ async def _join(event: CommandEvent, ctx: Context) -> Reply:
 
 
 async def handle_join_button(event: ButtonEvent, ctx: Context) -> Reply:
-    session = await ctx.services.cafes.get(int(event.value)) if event.value.isdigit() else None
+    number = as_id(event.value)
+    session = await ctx.services.cafes.get(number) if number is not None else None
     if session is None:
         return Reply(ctx.t.gettext("This button is no longer active. Please run the command again."))
     return await join(ctx, event.actor, session, False)

@@ -20,7 +20,7 @@ from bot.events import Actor, ButtonEvent, CommandEvent, FormSubmitEvent
 from bot.i18n import N_, Translator
 from bot.meetups.timing import zone as tz_of
 from bot.port import Attachment, Button, ButtonStyle, Form, FormErrors, FormField, Reply
-from bot.safety import clip
+from bot.safety import as_id, clip
 from storage.events import EventInput, EventRecord, Rsvp
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ FORM_ID = "event"
 ADMIN_SUBCOMMANDS = ("add", "edit", "cancel", "move")
 LIST_SIZE = 5
 STATUSES = {"going": N_("going"), "maybe": N_("maybe"), "no": N_("not going")}
+MAX_TIMESTAMP = 32_503_680_000  # the year 3000: a button's occurrence time beyond it is forged
 
 
 def _upcoming(ctx: Context, events: list[EventRecord], days: int) -> list[tuple[EventRecord, Occurrence]]:
@@ -109,10 +110,11 @@ async def _mine(event: CommandEvent, ctx: Context) -> Reply:
 async def handle_rsvp(event: ButtonEvent, ctx: Context) -> Reply:
     t = ctx.t
     parts = event.value.split(":")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or parts[2] not in STATUSES:
+    event_id, stamp = (as_id(parts[0]), as_id(parts[1])) if len(parts) == 3 else (None, None)
+    if event_id is None or stamp is None or stamp > MAX_TIMESTAMP or parts[2] not in STATUSES:
         return Reply(t.gettext("This button is no longer active. Please run the command again."))
-    record = await ctx.services.events.get(int(parts[0]))
-    original = datetime.fromtimestamp(int(parts[1]), tz=ctx.clock.now().tzinfo)
+    record = await ctx.services.events.get(event_id)
+    original = datetime.fromtimestamp(stamp, tz=ctx.clock.now().tzinfo)
     occurrence = occurrence_at(record, original) if record and record.cancelled_at is None else None
     if record is None or occurrence is None:
         return Reply(t.gettext("That meeting was cancelled or changed; /events shows what is coming."))
@@ -182,9 +184,9 @@ async def open_form(event: CommandEvent, ctx: Context) -> Form | None:
     if sub == "add" and not str(event.args.get("fields") or "").strip():
         return _form(ctx.t, None)
     if sub == "edit":
-        text = str(event.args.get("event") or "").strip()
-        if text.isdigit() and not str(event.args.get("fields") or "").strip():
-            record = await ctx.services.events.get(int(text))
+        number = as_id(str(event.args.get("event") or ""))
+        if number is not None and not str(event.args.get("fields") or "").strip():
+            record = await ctx.services.events.get(number)
             return _form(ctx.t, record) if record else None
     return None
 
@@ -231,11 +233,13 @@ async def _save(
     ctx: Context, actor: Actor, fields: dict[str, str], base: EventRecord | None
 ) -> Reply | FormErrors:
     t = ctx.t
-    draft = validate(fields, t, default_timezone=base.timezone if base else ctx.timezone)
+    draft = validate(
+        fields, t, default_timezone=base.timezone if base else ctx.timezone, escape=ctx.port.escape
+    )
     if draft.errors:
         return FormErrors(draft.errors)
     data = _merged(ctx, draft, base, actor)
-    problem = check_series(data.start_local, data.timezone, data.rrule, data.dates, t)
+    problem = check_series(data.start_local, data.timezone, data.rrule, data.dates, t, ctx.port.escape)
     if problem:
         return FormErrors({"repeat": problem})
     now = ctx.clock.now()
@@ -509,7 +513,8 @@ async def handle_events(event: CommandEvent, ctx: Context) -> Reply:
 async def submit_form(event: FormSubmitEvent, ctx: Context) -> Reply | FormErrors:
     if not ctx.config.is_admin(event.actor.platform.value, event.actor.user_id):
         return Reply(ctx.t.gettext("Only network admins can use /events {name}.").format(name="add"))
-    base = await ctx.services.events.get(int(event.context)) if event.context.isdigit() else None
+    number = as_id(event.context)
+    base = await ctx.services.events.get(number) if number is not None else None
     fields = {
         k: v for k, v in event.values.items() if k in ("title", "start", "repeat", "duration", "description")
     }

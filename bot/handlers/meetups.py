@@ -27,6 +27,7 @@ from bot.meetups.parsing import (
 from bot.meetups.rounds import ANNOUNCE, MET_ACTION, REASONS, ROUND, plan
 from bot.meetups.timing import next_occurrence
 from bot.port import Reply
+from bot.safety import as_id
 from storage.meetups import Participation, ScheduleRecord
 from storage.members import MemberCard
 
@@ -365,9 +366,10 @@ async def handle_met(event: ButtonEvent, ctx: Context) -> Reply:
     t = ctx.t
     group_text, _, answer = event.value.partition(":")
     card = await _me(ctx, event)
-    if not group_text.isdigit() or answer not in ("yes", "no") or card is None:
+    group_id = as_id(group_text)
+    if group_id is None or answer not in ("yes", "no") or card is None:
         return Reply(t.gettext("This button is not for you."))
-    if not await ctx.services.meetups.record_met(int(group_text), card.member_id, answer, ctx.clock.now()):
+    if not await ctx.services.meetups.record_met(group_id, card.member_id, answer, ctx.clock.now()):
         return Reply(t.gettext("This button is not for you."))
     if answer == "yes":
         return Reply(t.gettext("Wonderful, thank you! Glad you met."))

@@ -9,6 +9,7 @@ from bot.events import Actor, ButtonEvent, CommandEvent, Conversation, ReactionE
 from bot.i18n import N_
 from bot.port import MessageRef, Reply
 from bot.routing import SOLVE_ACTION
+from bot.safety import as_id
 from storage.questions import AnswerRecord, QuestionRecord
 
 CHECK_MARKS = {"✅", "✔️", "☑️", "white_check_mark", "heavy_check_mark", "ballot_box_with_check"}
@@ -18,8 +19,9 @@ async def _question_for(ctx: Context, conversation: Conversation, named: str) ->
     questions = ctx.services.questions
     platform = conversation.platform.value
     ref = named.strip().lstrip("#")
-    if ref.isdigit():
-        found = await questions.get(int(ref))
+    if ref.isascii() and ref.isdigit():
+        number = as_id(ref)
+        found = await questions.get(number) if number is not None else None
         return found if found is not None and found.platform == platform else None
     for candidate in (ref, conversation.thread, conversation.channel):
         if candidate:
@@ -66,7 +68,8 @@ async def handle_solved(event: CommandEvent, ctx: Context) -> Reply:
 
 
 async def handle_solve_button(event: ButtonEvent, ctx: Context) -> Reply:
-    question = await ctx.services.questions.get(int(event.value)) if event.value.isdigit() else None
+    number = as_id(event.value)
+    question = await ctx.services.questions.get(number) if number is not None else None
     if question is None:
         return Reply(ctx.t.gettext("This button is no longer active. Please run the command again."))
     return Reply(await solve(ctx, event.actor, question, None), replace=True)

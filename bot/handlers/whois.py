@@ -16,6 +16,7 @@ from bot.directory import DirectoryQuery
 from bot.events import ButtonEvent, CommandEvent
 from bot.i18n import N_
 from bot.port import Button, Reply
+from bot.safety import as_id
 from bot.suggestions import unknown_word
 from storage.members import MemberCard
 
@@ -79,11 +80,15 @@ def encode_page(query: DirectoryQuery, page: int) -> str:
     return f"{page}|" + "|".join(",".join(f) for f in fields)
 
 
-def decode_page(value: str, catalogue: Catalogue) -> tuple[DirectoryQuery, int]:
+def decode_page(value: str, catalogue: Catalogue) -> tuple[DirectoryQuery, int] | None:
+    """The query and page of a button's value; None when the value is not one of ours."""
     page_text, *fields = value.split("|")
+    page = as_id(page_text)
+    if page is None or len(fields) != 4:
+        return None
     roles, subjects, programmes, languages = (tuple(x for x in f.split(",") if x) for f in fields)
     family = tuple(dict.fromkeys(f.id for r in roles for f in catalogue.family(r)))
-    return DirectoryQuery(roles, family, subjects, programmes, languages), max(0, int(page_text))
+    return DirectoryQuery(roles, family, subjects, programmes, languages), page
 
 
 def describe(query: DirectoryQuery, catalogue: Catalogue, locale: str) -> tuple[str, str]:
@@ -156,7 +161,10 @@ async def handle_whois_examiner(event: CommandEvent, ctx: Context) -> Reply:
 
 
 async def handle_page(event: ButtonEvent, ctx: Context) -> Reply:
-    query, page = decode_page(event.value, Catalogue.default())
+    decoded = decode_page(event.value, Catalogue.default())
+    if decoded is None:
+        return Reply(ctx.t.gettext("This button is no longer active. Please run the command again."))
+    query, page = decoded
     reply = await results(ctx, query, page, [])
     return Reply(reply.text, buttons=reply.buttons, replace=True)
 
