@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.context import Context
+from storage.deliveries import Claim
 
 log = logging.getLogger(__name__)
-
-IN_DOUBT = "in_doubt"
 
 
 @dataclass
@@ -66,15 +65,15 @@ async def deliver_once(ctx: Context, key: str, kind: str, send: Callable[[], Awa
     if claim is None:
         telemetry.delivery(kind, "skipped")
         return False
-    if claim == IN_DOUBT:
+    if claim is Claim.IN_DOUBT:
         log.warning("delivery %s was claimed by a process that died; verifying before sending", key)
     try:
-        with tagged(key, verify=claim == IN_DOUBT):
+        with tagged(key, verify=claim is Claim.IN_DOUBT):
             await send()
     except BaseException:
         await ledger.release(key)
         telemetry.delivery(kind, "failed")
         raise
     await ledger.mark_sent(key, ctx.clock.now())
-    telemetry.delivery(kind, "recovered" if claim == IN_DOUBT else "sent")
+    telemetry.delivery(kind, "recovered" if claim is Claim.IN_DOUBT else "sent")
     return True

@@ -19,9 +19,10 @@ from typing import Any
 from bot.batching import MicroBatch
 from bot.calendar.recurrence import Occurrence, Series, occurrences
 from bot.context import Context
-from bot.delivery import IN_DOUBT, tagged
+from bot.delivery import tagged
 from bot.i18n import Translator
 from bot.safety import clip
+from storage.deliveries import Claim
 from storage.events import EventRecord
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ async def run_reminders(items: Sequence[Item]) -> list[BaseException | None]:
         if claim is None:
             continue  # sent before (a replay, another leader)
         try:
-            with tagged(key, verify=claim == IN_DOUBT):
+            with tagged(key, verify=claim is Claim.IN_DOUBT):
                 await send()
         except Exception as exc:
             await services.deliveries.release(key)
