@@ -77,7 +77,6 @@ class SlackAdapter:
         self._verifier = SignatureVerifier(secret) if settings.mode == "http" and secret else None
         self._background: set[asyncio.Task[None]] = set()
         self._working = asyncio.Semaphore(WORKERS)
-        self._dispatching = asyncio.Semaphore(WORKERS)
         runtime.attach(self.port)
         for spec in runtime.dispatcher.commands.values():
             self.app.command(f"/{spec.name}")(self._command_listener(spec))
@@ -333,8 +332,7 @@ class SlackAdapter:
     def _in_background(self, work: Awaitable[Any]) -> None:
         async def run() -> None:
             try:
-                async with self._dispatching:  # a burst waits here as idle coroutines, not ready work
-                    await work
+                await work
             except Exception:
                 log.exception("a Slack command failed after its ack")
 
